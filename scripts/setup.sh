@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: Debian packages (PortAudio, SIPp, baresip, espeak-ng, sox) and a
+# virtualenv in .venv with agentgraph, its offline engine and the demo plugin.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=$(grep -v '^#' .ci/apt-packages.txt | xargs)
+missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  echo "setup: installing Debian packages:" $missing
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[dev]' -e plugins/agentgraph-demo
+echo "setup: done. Activate with: . .venv/bin/activate"
