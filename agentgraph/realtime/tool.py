@@ -1,0 +1,329 @@
+"""Function tools: a Python function the model can call, with a JSON Schema for its arguments.
+
+`function_tool(func)` reads the signature, type hints and Google-style docstring, builds a
+pydantic model for the arguments and a JSON Schema for the model, and wraps the function
+so that the session can call it with the raw JSON arguments the model produced. Arguments
+are validated once per call (never per audio chunk); a validation error becomes the tool
+output the model sees, so a sloppy model never raises inside the session.
+
+A first parameter annotated `ToolContext` receives `ToolContext(session, agent, call_id)`
+and is left out of the schema. Sync functions run in a worker thread so a slow or blocking
+tool never stalls the event loop (and its timeout can fire).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, get_type_hints, overload
+
+import pydantic
+
+from agentgraph.realtime.approval import ApprovalPolicy
+
+if TYPE_CHECKING:
+    from agentgraph.realtime.agent import RealtimeAgent
+
+__all__ = [
+    "FunctionTool",
+    "NeedsApproval",
+    "ToolContext",
+    "function_tool",
+    "tool_output_to_str",
+]
+
+#: `needs_approval` may be a bool or a predicate over the parsed arguments.
+NeedsApproval = bool | Callable[[dict[str, Any]], bool | Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """What a tool may know about the call it serves.
+
+    Attributes:
+        session: the `RealtimeSession` running the tool (its `call_control` is the phone call).
+        agent: the agent that called the tool.
+        call_id: the model's function-call id.
+    """
+
+    session: Any
+    agent: RealtimeAgent | None
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTool:
+    """A tool the model can call.
+
+    Attributes:
+        name: the function name the model sees.
+        description: what the tool does (from the docstring unless overridden).
+        params_json_schema: the JSON Schema of the arguments object.
+        on_invoke_tool: `await on_invoke_tool(ctx, arguments_json) -> output`; validation
+            errors come back as the output string, other exceptions propagate to the session
+            (which turns them into the output too).
+        needs_approval: `True`, or a predicate over the arguments, to require an approval.
+        timeout_s: the session gives up on the tool after this many seconds.
+        approval: who approves and how (`ApprovalPolicy`); setting one implies approval.
+    """
+
+    name: str
+    description: str
+    params_json_schema: dict[str, Any]
+    on_invoke_tool: Callable[[ToolContext, str], Awaitable[Any]]
+    needs_approval: NeedsApproval = False
+    timeout_s: float | None = None
+    approval: ApprovalPolicy | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """The GA `tools[]` entry for `session.update`."""
+        return {
+            "type": "function",
+            "name": self.name,
+            "description": self.description,
+            "parameters": self.params_json_schema,
+        }
+
+    async def requires_approval(self, arguments: dict[str, Any]) -> bool:
+        """Whether this call needs an approval before it may run.
+
+        Args:
+            arguments: the parsed JSON arguments of the call.
+        """
+        flag = self.needs_approval
+        if callable(flag):
+            result = flag(arguments)
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return True
+        elif flag:
+            return True
+        if self.approval is not None:
+            return self.approval.applies(arguments)
+        return False
+
+
+def tool_output_to_str(value: Any) -> str:
+    """Turn a tool's return value into the `function_call_output.output` string."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump_json()
+    if value is None:
+        return "done"
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+_ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters)\s*:\s*$")
+_SECTION_HEADER = re.compile(r"^\s*[A-Z][A-Za-z ]*:\s*$")
+_ARG_LINE = re.compile(r"^\s*(\*{0,2}\w+)\s*(\([^)]*\))?\s*:\s*(.*)$")
+
+
+def parse_google_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into (description, {param: description}).
+
+    Args:
+        doc: the raw docstring, or None.
+    """
+    if not doc:
+        return "", {}
+    lines = inspect.cleandoc(doc).splitlines()
+    description: list[str] = []
+    params: dict[str, str] = {}
+    in_args = False
+    current: str | None = None
+    base_indent = 0
+    seen_section = False
+    for line in lines:
+        if _ARGS_HEADER.match(line):
+            in_args, seen_section, current = True, True, None
+            continue
+        if _SECTION_HEADER.match(line) and not line.startswith((" ", "\t")):
+            in_args, seen_section, current = False, True, None
+            continue
+        if in_args:
+            if not line.strip():
+                continue
+            indent = len(line) - len(line.lstrip())
+            match = _ARG_LINE.match(line)
+            if match and (current is None or indent <= base_indent):
+                current = match.group(1).lstrip("*")
+                base_indent = indent
+                params[current] = match.group(3).strip()
+            elif current is not None:
+                params[current] = (params[current] + " " + line.strip()).strip()
+        elif not seen_section:
+            description.append(line)
+    return "\n".join(description).strip(), params
+
+
+def _first_param_is_context(sig: inspect.Signature, hints: dict[str, Any]) -> bool:
+    params = list(sig.parameters.values())
+    if not params:
+        return False
+    hint = hints.get(params[0].name, params[0].annotation)
+    return hint is ToolContext or (isinstance(hint, str) and hint.endswith("ToolContext"))
+
+
+def _build_args_model(
+    func: Callable[..., Any], name: str, param_docs: dict[str, str], skip_first: bool
+) -> type[pydantic.BaseModel]:
+    sig = inspect.signature(func)
+    try:
+        hints = get_type_hints(func)
+    except Exception:  # unresolvable forward refs: fall back to raw annotations
+        hints = {}
+    fields: dict[str, Any] = {}
+    for index, param in enumerate(sig.parameters.values()):
+        if index == 0 and skip_first:
+            continue
+        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+            continue
+        annotation = hints.get(param.name, param.annotation)
+        if annotation is inspect.Parameter.empty:
+            annotation = Any
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (
+            annotation,
+            pydantic.Field(default, description=param_docs.get(param.name) or None),
+        )
+    model_name = "".join(part.title() for part in re.split(r"\W+", name) if part) + "Args"
+    return pydantic.create_model(
+        model_name or "ToolArgs",
+        __config__=pydantic.ConfigDict(extra="forbid"),
+        **fields,
+    )
+
+
+def _strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+    schema.setdefault("properties", {})
+    schema["type"] = "object"
+    schema["additionalProperties"] = False
+    return schema
+
+
+def _format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        problems.append(f"{where}: {err.get('msg', 'invalid')}")
+    return f"Invalid arguments for tool {tool_name}: " + "; ".join(problems)
+
+
+def _make_tool(
+    func: Callable[..., Any],
+    *,
+    name_override: str | None,
+    description_override: str | None,
+    needs_approval: NeedsApproval,
+    timeout_s: float | None,
+    approval: ApprovalPolicy | None,
+) -> FunctionTool:
+    name = name_override or func.__name__
+    description, param_docs = parse_google_docstring(func.__doc__)
+    sig = inspect.signature(func)
+    try:
+        hints = get_type_hints(func)
+    except Exception:
+        hints = {}
+    takes_context = _first_param_is_context(sig, hints)
+    args_model = _build_args_model(func, name, param_docs, takes_context)
+    schema = _strict_schema(args_model)
+    is_async = inspect.iscoroutinefunction(func)
+    field_names = list(args_model.model_fields)
+
+    async def on_invoke_tool(ctx: ToolContext, arguments_json: str) -> Any:
+        try:
+            parsed = args_model.model_validate_json(arguments_json or "{}")
+        except pydantic.ValidationError as exc:
+            return _format_validation_error(name, exc)
+        kwargs = {key: getattr(parsed, key) for key in field_names}
+        args: tuple[Any, ...] = (ctx,) if takes_context else ()
+        if is_async:
+            return await func(*args, **kwargs)
+        return await asyncio.to_thread(func, *args, **kwargs)
+
+    return FunctionTool(
+        name=name,
+        description=description_override or description or name,
+        params_json_schema=schema,
+        on_invoke_tool=on_invoke_tool,
+        needs_approval=needs_approval,
+        timeout_s=timeout_s,
+        approval=approval,
+    )
+
+
+@overload
+def function_tool(
+    func: Callable[..., Any],
+    *,
+    name_override: str | None = None,
+    description_override: str | None = None,
+    needs_approval: NeedsApproval = False,
+    timeout_s: float | None = None,
+    approval: ApprovalPolicy | None = None,
+) -> FunctionTool: ...
+
+
+@overload
+def function_tool(
+    func: None = None,
+    *,
+    name_override: str | None = None,
+    description_override: str | None = None,
+    needs_approval: NeedsApproval = False,
+    timeout_s: float | None = None,
+    approval: ApprovalPolicy | None = None,
+) -> Callable[[Callable[..., Any]], FunctionTool]: ...
+
+
+def function_tool(
+    func: Callable[..., Any] | None = None,
+    *,
+    name_override: str | None = None,
+    description_override: str | None = None,
+    needs_approval: NeedsApproval = False,
+    timeout_s: float | None = None,
+    approval: ApprovalPolicy | None = None,
+) -> FunctionTool | Callable[[Callable[..., Any]], FunctionTool]:
+    """Make a `FunctionTool` from a function; usable as `@function_tool` or `@function_tool(...)`.
+
+    Args:
+        func: a sync or async function with type hints and a Google-style docstring.
+        name_override: the tool name the model sees (default: the function name).
+        description_override: the description (default: the docstring summary).
+        needs_approval: `True` or a predicate over the arguments to require approval.
+        timeout_s: seconds after which the call is abandoned with a timeout output.
+        approval: an `ApprovalPolicy` (who approves, when, with what message).
+
+    Returns:
+        The tool, or a decorator when called without `func`.
+    """
+
+    def wrap(f: Callable[..., Any]) -> FunctionTool:
+        return _make_tool(
+            f,
+            name_override=name_override,
+            description_override=description_override,
+            needs_approval=needs_approval,
+            timeout_s=timeout_s,
+            approval=approval,
+        )
+
+    if func is None:
+        return wrap
+    return wrap(func)
