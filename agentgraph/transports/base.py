@@ -162,11 +162,15 @@ class PlayoutBuffer:
         if overflow > 0:
             self._drop(overflow, report=False)
 
-    def pull(self, num_bytes: int) -> bytes:
-        """Take the next `num_bytes` to play, padded with silence; reports played audio."""
+    def pull(self, num_bytes: int, *, pad: bool = True) -> bytes:
+        """Take the next `num_bytes` to play, reporting them to the tracker.
+
+        With `pad` (a device or RTP clock needs full blocks) a short queue is padded with
+        silence; without it fewer bytes may come back (a file writer).
+        """
         take = min(num_bytes, len(self._buf))
         if take == 0:
-            return self._silence_byte * num_bytes
+            return self._silence_byte * num_bytes if pad else b""
         out = bytes(self._buf[:take])
         played = self._drop(take, report=True)
         self.played_bytes_total += take
@@ -177,7 +181,7 @@ class PlayoutBuffer:
                     chunk.item_id, chunk.content_index, out[offset : offset + chunk.num_bytes]
                 )
                 offset += chunk.num_bytes
-        if take < num_bytes:
+        if pad and take < num_bytes:
             out += self._silence_byte * (num_bytes - take)
         return out
 

@@ -1,0 +1,183 @@
+"""The console: a live, readable view of a session (or JSON lines, or only the transcript).
+
+```
+connected: local engine (ws://127.0.0.1:40123/v1/realtime)
+you: What's the weather in Tokyo?
+  -> get_weather(city="Tokyo")
+  <- get_weather: Sunny, 24 °C, light breeze.
+weather: In Tokyo it is sunny and 24 degrees.   [612 ms]
+```
+
+Modes: `text` (the above), `json` (every session event as one JSON line, audio as byte
+counts, secrets redacted) and `quiet` (only the transcript lines). The console never reads
+input; operator approval prompts are printed by `agentgraph.app.approvals`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Literal, TextIO
+
+from agentgraph.app.eventdata import display_name, event_to_dict, event_type, redact_text
+
+__all__ = ["ConsoleMode", "ConsoleRenderer", "format_call"]
+
+ConsoleMode = Literal["text", "json", "quiet"]
+
+_MAX_RESULT_CHARS = 200
+# Events too frequent or too internal for the text view.
+_SILENT = frozenset(
+    {"audio_delta", "audio_done", "transcript_delta", "input_transcript_delta",
+     "history_added", "raw_model_event", "agent_end", "speech_stopped"}
+)
+
+
+def format_call(tool_name: str, arguments: str | dict[str, Any]) -> str:
+    """`book_appointment(date="2026-12-01", time="18:00")` from JSON arguments."""
+    args: Any = arguments
+    if isinstance(arguments, str):
+        try:
+            args = json.loads(arguments) if arguments.strip() else {}
+        except ValueError:
+            return f"{tool_name}({_clip(arguments)})"
+    if not isinstance(args, dict):
+        return f"{tool_name}({_clip(json.dumps(args))})"
+    inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items())
+    return f"{tool_name}({_clip(redact_text(inner))})"
+
+
+def _clip(text: str, limit: int = _MAX_RESULT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class ConsoleRenderer:
+    """Prints a session as it happens; a `HubObserver`.
+
+    Args:
+        mode: `text`, `json` or `quiet`.
+        out: where to print (stdout by default).
+        color: style agent names and notes (default: when `out` is a terminal).
+    """
+
+    def __init__(
+        self, mode: ConsoleMode = "text", *, out: TextIO | None = None, color: bool | None = None
+    ) -> None:
+        self.mode = mode
+        self.out = out if out is not None else sys.stdout
+        isatty = getattr(self.out, "isatty", None)
+        self.color = bool(isatty()) if color is None and callable(isatty) else bool(color)
+        self.agent = ""
+        self._pending_latency_ms: float | None = None
+        self._printed_items: set[str] = set()
+
+    # -- HubObserver ------------------------------------------------------------------
+    def on_event(self, event: Any, now: float) -> None:
+        if self.mode == "json":
+            if event_type(event) != "raw_model_event":
+                self._line(json.dumps(event_to_dict(event), ensure_ascii=False))
+            return
+        kind = event_type(event)
+        if kind in ("agent_start", "handoff"):
+            agent = getattr(event, "agent", None) or getattr(event, "to_agent", None)
+            self.agent = display_name(agent)
+        if kind == "transcript_done":
+            self._agent_line(getattr(event, "item_id", ""), getattr(event, "transcript", ""))
+            return
+        if kind == "input_transcript_done":
+            text = getattr(event, "transcript", "").strip()
+            if text:
+                self._line(f"{self._style('you', 'cyan')}: {text}")
+            return
+        if self.mode == "quiet" or kind in _SILENT:
+            return
+        note = self._note(kind, event)
+        if note:
+            self._line(self._style(note, "bright_black" if kind != "error" else "red"))
+
+    def on_caller_text(self, text: str, now: float) -> None:
+        if self.mode != "json":
+            self._line(f"{self._style('you', 'cyan')}: {text}")
+
+    def on_caller_audio(self, audio: bytes, now: float) -> None:
+        pass
+
+    def on_agent_played(self, agent: str, audio: bytes, now: float) -> None:
+        pass
+
+    def on_latency(self, agent: str, latency_ms: float) -> None:
+        if self.mode == "json":
+            self._line(json.dumps({"type": "latency", "agent": agent,
+                                   "latency_ms": round(latency_ms, 1)}))
+        elif self.mode == "text":
+            self._pending_latency_ms = latency_ms
+
+    # -- app notes (not session events) --------------------------------------------------
+    def note(self, text: str) -> None:
+        """An app-level line (which backend, records path, reload findings)."""
+        if self.mode == "json":
+            self._line(json.dumps({"type": "note", "text": text}, ensure_ascii=False))
+        elif self.mode == "text":
+            self._line(self._style(text, "bright_black"))
+
+    # -- internals ---------------------------------------------------------------------
+    def _agent_line(self, item_id: str, transcript: str) -> None:
+        text = transcript.strip()
+        if not text:
+            return
+        if item_id:
+            self._printed_items.add(item_id)
+        line = f"{self._style(self.agent or 'agent', 'green')}: {text}"
+        if self.mode == "text" and self._pending_latency_ms is not None:
+            line += self._style(f"   [{self._pending_latency_ms:.0f} ms]", "bright_black")
+            self._pending_latency_ms = None
+        self._line(line)
+
+    def _note(self, kind: str, event: Any) -> str | None:
+        match kind:
+            case "tool_start":
+                return f"  -> {format_call(event.tool_name, event.arguments)}"
+            case "tool_end":
+                mark = "<-" if getattr(event, "ok", True) else "<- failed"
+                return f"  {mark} {event.tool_name}: {_clip(redact_text(str(event.output)))}"
+            case "tool_approval_required":
+                return f"  ? approval needed: {format_call(event.tool_name, event.arguments)}"
+            case "handoff":
+                return (f"  => handoff: {display_name(event.from_agent)} -> "
+                        f"{display_name(event.to_agent)}")
+            case "guardrail_tripped":
+                return f"  ! guardrail {event.guardrail_name} tripped: {_clip(event.message)}"
+            case "audio_interrupted":
+                return "  ~ interrupted (agent audio stopped)"
+            case "speech_started":
+                return None
+            case "connection":
+                status = event.status
+                if status == "reconnecting":
+                    reason = f": {event.reason}" if getattr(event, "reason", "") else ""
+                    return f"  reconnecting (attempt {event.attempt}){reason}"
+                if status == "connected" and getattr(event, "attempt", 0):
+                    return "  reconnected"
+                if status == "closed":
+                    return "  session closed"
+                return None
+            case "error":
+                error = getattr(event, "error", {})
+                message = error.get("message") if isinstance(error, dict) else str(error)
+                return f"  error: {redact_text(str(message))}"
+            case "agent_start":
+                return None
+            case _:
+                return None
+
+    def _style(self, text: str, fg: str) -> str:
+        if not self.color:
+            return text
+        import click
+
+        return click.style(text, fg=fg)
+
+    def _line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()

@@ -1,0 +1,92 @@
+"""Session events as plain JSON-able dicts, without audio bytes and with secrets redacted.
+
+Used by `--json` output and `events.jsonl`. Session events are frozen dataclasses
+(`agentgraph.realtime.events`); their fields may hold agents and tools (shown by name),
+bytes (shown as a length, never the audio) and raw wire dicts (walked, with audio payloads
+and anything that looks like a credential removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+__all__ = ["display_name", "event_to_dict", "event_type", "redact_text"]
+
+_SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|secret|password|token|bearer)", re.I)
+_SECRET_VALUES = re.compile(
+    r"\b(sk-[A-Za-z0-9_\-]{6,}|ek_[A-Za-z0-9_\-]{6,}|whsec_[A-Za-z0-9+/=]+)"
+)
+# Token-count fields are not secrets even though their names contain "token".
+_NOT_SECRET_KEYS = frozenset(
+    {"input_tokens", "output_tokens", "total_tokens", "max_output_tokens", "text_tokens",
+     "audio_tokens", "cached_tokens", "token_limits", "max_tokens"}
+)
+# Wire fields that carry base64 audio.
+_AUDIO_KEYS = frozenset({"audio", "delta_audio"})
+_MAX_DEPTH = 8
+
+
+def event_type(event: object) -> str:
+    """The session event's `type` (e.g. `audio_delta`)."""
+    return str(getattr(event, "type", type(event).__name__))
+
+
+def display_name(value: object) -> str:
+    """A short human name for an agent, tool, guardrail or plain value."""
+    name = getattr(value, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(value)
+
+
+def redact_text(text: str) -> str:
+    """Replace API keys and client secrets inside free text."""
+    return _SECRET_VALUES.sub("[redacted]", text)
+
+
+def event_to_dict(event: object) -> dict[str, Any]:
+    """Convert one session event into a JSON-able dict for logs and `--json`."""
+    out: dict[str, Any] = {"type": event_type(event)}
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        for field in dataclasses.fields(event):
+            if field.name in ("type", "info"):
+                continue
+            out[field.name] = _convert(field.name, getattr(event, field.name), 0)
+    return out
+
+
+def _convert(key: str, value: Any, depth: int) -> Any:
+    if key not in _NOT_SECRET_KEYS and _SECRET_KEYS.search(key) and value:
+        return "[redacted]"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"bytes": len(value)}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        if key in _AUDIO_KEYS and len(value) > 64:
+            return {"base64_chars": len(value)}
+        return redact_text(value)
+    if depth >= _MAX_DEPTH:
+        return "…"
+    if isinstance(value, dict):
+        converted = {str(k): _convert(str(k), v, depth + 1) for k, v in value.items()}
+        # raw wire audio events carry base64 in `delta`
+        wire_type = value.get("type")
+        delta = value.get("delta")
+        if isinstance(wire_type, str) and "audio" in wire_type and isinstance(delta, str):
+            converted["delta"] = {"base64_chars": len(delta)}
+        return converted
+    if isinstance(value, list | tuple):
+        return [_convert(key, v, depth + 1) for v in value]
+    if hasattr(value, "name") and isinstance(value.name, str):
+        return value.name  # agents, tools, guardrails
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _convert(f.name, getattr(value, f.name), depth + 1)
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, BaseException):
+        return redact_text(f"{type(value).__name__}: {value}")
+    return redact_text(str(value))

@@ -1,0 +1,188 @@
+"""The session hub: one place that sees every session event, caller input and played byte.
+
+A transport drives the conversation (it iterates the session), so the app hands it an
+`ObservedSession` instead of the session itself: a thin proxy whose iterator passes each
+event to the hub before the transport gets it, and whose `send_audio`/`send_message` tell
+the hub about caller input. The transport's playback tracker is wrapped too
+(`hub.tracker(inner)`), so the hub knows when agent audio is really heard. From these the
+hub keeps the little state observers need (which agent is speaking, turn latency) and fans
+out to observers (console, session records).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any, Protocol
+
+from agentgraph.app.eventdata import display_name, event_type
+from agentgraph.app.latency import LatencyMeter
+from agentgraph.transports.base import PlaybackTracker
+
+__all__ = ["HubObserver", "MeteredTracker", "ObservedSession", "SessionHub"]
+
+
+class HubObserver(Protocol):
+    """Something that renders or records a session (console, records writer)."""
+
+    def on_event(self, event: Any, now: float) -> None:
+        """A session event (before the transport sees it)."""
+
+    def on_caller_text(self, text: str, now: float) -> None:
+        """The caller typed / `--say` sent a message."""
+
+    def on_caller_audio(self, audio: bytes, now: float) -> None:
+        """Caller audio sent to the session (in the transport's format)."""
+
+    def on_agent_played(self, agent: str, audio: bytes, now: float) -> None:
+        """Agent audio the caller has now heard."""
+
+    def on_latency(self, agent: str, latency_ms: float) -> None:
+        """A turn's latency was measured."""
+
+
+class SessionHub:
+    """Fans session activity out to observers and measures turn latency.
+
+    Args:
+        observers: console, records writer, ...
+        clock: `loop.time` (injected so tests can drive it).
+        text_only: the session's output modality is text (latency = first agent text).
+    """
+
+    def __init__(
+        self,
+        observers: list[HubObserver],
+        *,
+        clock: Callable[[], float],
+        text_only: bool = False,
+    ) -> None:
+        self.observers = observers
+        self.clock = clock
+        self.text_only = text_only
+        self.latency = LatencyMeter()
+        self.agent_name = ""
+        self._item_agent: dict[str, str] = {}
+        self.event_listeners: list[Callable[[Any], None]] = []
+
+    def tracker(self, inner: PlaybackTracker | None) -> MeteredTracker:
+        """Wrap the session's playback tracker so played audio reaches the hub too."""
+        return MeteredTracker(self, inner)
+
+    def dispatch(self, event: Any) -> None:
+        """Handle one session event: update state, then tell every observer."""
+        now = self.clock()
+        kind = event_type(event)
+        if kind == "agent_start":
+            self.agent_name = display_name(getattr(event, "agent", "")) or self.agent_name
+        elif kind == "handoff":
+            self.agent_name = display_name(getattr(event, "to_agent", "")) or self.agent_name
+        elif kind == "audio_delta":
+            item_id = getattr(event, "item_id", "")
+            if item_id not in self._item_agent:
+                self._item_agent[item_id] = self.agent_name
+        elif kind == "speech_stopped":
+            self.latency.caller_stopped(now)
+        elif kind == "transcript_delta" and self.text_only and self.latency.waiting:
+            self._measured(self.agent_name, now)
+        for observer in self.observers:
+            observer.on_event(event, now)
+        for listener in self.event_listeners:
+            listener(event)
+
+    def caller_text(self, text: str) -> None:
+        """A manual caller turn: its end is the latency mark."""
+        now = self.clock()
+        self.latency.caller_stopped(now)
+        for observer in self.observers:
+            observer.on_caller_text(text, now)
+
+    def caller_audio(self, audio: bytes) -> None:
+        """Caller audio on its way to the session."""
+        now = self.clock()
+        for observer in self.observers:
+            observer.on_caller_audio(audio, now)
+
+    def caller_turn_ended(self) -> None:
+        """A manual audio turn was committed (turn detection off)."""
+        self.latency.caller_stopped(self.clock())
+
+    def agent_played(self, item_id: str, audio: bytes) -> None:
+        """The transport reports agent audio as heard."""
+        now = self.clock()
+        agent = self._item_agent.get(item_id, self.agent_name)
+        if self.latency.waiting:
+            self._measured(agent, now)
+        for observer in self.observers:
+            observer.on_agent_played(agent, audio, now)
+
+    def _measured(self, agent: str, now: float) -> None:
+        latency_ms = self.latency.agent_started_playing(now, agent)
+        if latency_ms is not None:
+            for observer in self.observers:
+                observer.on_latency(agent, latency_ms)
+
+
+class MeteredTracker:
+    """A playback tracker that forwards to the session's tracker and tells the hub."""
+
+    def __init__(self, hub: SessionHub, inner: PlaybackTracker | None) -> None:
+        self.hub = hub
+        self.inner = inner
+
+    def on_play_bytes(self, item_id: str, content_index: int, data: bytes) -> None:
+        if self.inner is not None:
+            self.inner.on_play_bytes(item_id, content_index, data)
+        self.hub.agent_played(item_id, data)
+
+    def on_play_ms(self, item_id: str, content_index: int, ms: float) -> None:
+        if self.inner is not None:
+            self.inner.on_play_ms(item_id, content_index, ms)
+        self.hub.agent_played(item_id, b"")
+
+    def on_interrupted(self) -> None:
+        if self.inner is not None:
+            self.inner.on_interrupted()
+
+
+class ObservedSession:
+    """Proxy of a `RealtimeSession` that reports caller input and events to the hub.
+
+    Everything not overridden here goes straight to the real session, so transports can
+    use any session method (and the SIP transport can set `call_control`).
+    """
+
+    def __init__(self, session: Any, hub: SessionHub) -> None:
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_hub", hub)
+
+    @property
+    def session(self) -> Any:
+        """The real session."""
+        return self._session
+
+    async def send_audio(self, audio: bytes, **kwargs: Any) -> None:
+        self._hub.caller_audio(audio)
+        await self._session.send_audio(audio, **kwargs)
+        if kwargs.get("commit"):
+            self._hub.caller_turn_ended()
+
+    async def send_message(self, message: str) -> None:
+        self._hub.caller_text(message)
+        await self._session.send_message(message)
+
+    async def interrupt(self) -> None:
+        await self._session.interrupt()
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[Any]:
+        async for event in self._session:
+            self._hub.dispatch(event)
+            yield event
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._session, name, value)

@@ -1,0 +1,208 @@
+"""Session records: `runs/<timestamp>/` with events.jsonl, transcript.txt, summary.json and,
+with `--record`, a stereo audio.wav (caller left, agent right).
+
+events.jsonl has every session event (audio as byte counts, secrets redacted) with `t`,
+seconds since the session started. summary.json counts turns, tool calls, approvals,
+handoffs, guardrail trips, interruptions and errors, and gives turn latency p50/p95 per
+agent (see `agentgraph.app.latency` for the definition).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from agentgraph.app.eventdata import display_name, event_to_dict, event_type, redact_text
+from agentgraph.app.latency import LatencyMeter
+from agentgraph.audio import AudioFormat, resample_pcm16, write_wav_pcm16
+from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
+
+__all__ = ["SessionRecorder", "new_run_dir"]
+
+_RATE_HZ = 24000
+
+
+def new_run_dir(base: str | Path = "runs", *, when: _dt.datetime | None = None) -> Path:
+    """Create and return a fresh `base/<YYYYmmdd-HHMMSS>` directory (suffixed if taken)."""
+    stamp = (when or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    root = Path(base)
+    candidate = root / stamp
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{stamp}-{n}"
+    candidate.mkdir(parents=True)
+    return candidate
+
+
+class _Track:
+    """One mono channel laid out on the session timeline (pcm16 24 kHz)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def add(self, pcm: bytes, at_s: float) -> None:
+        position = int(max(0.0, at_s) * _RATE_HZ) * 2
+        if position > len(self.buf):
+            self.buf += bytes(position - len(self.buf))
+        self.buf += pcm
+
+
+class SessionRecorder:
+    """Writes one session's records; a `HubObserver`.
+
+    Args:
+        directory: the run directory (see `new_run_dir`).
+        latency: the hub's latency meter (summary.json reports it).
+        record_audio: also write the stereo `audio.wav`.
+        audio_format: format of caller and agent audio (converted to pcm16 24 kHz).
+        meta: extra facts for summary.json (graph name, backend).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        latency: LatencyMeter,
+        record_audio: bool = False,
+        audio_format: AudioFormat = AudioFormat.PCM16,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.latency = latency
+        self.record_audio = record_audio
+        self.audio_format = audio_format
+        self.meta = dict(meta or {})
+        self._events: TextIO = (directory / "events.jsonl").open("w", encoding="utf-8")
+        self._transcript: TextIO = (directory / "transcript.txt").open("w", encoding="utf-8")
+        self._t0: float | None = None
+        self._last_t = 0.0
+        self._agent = ""
+        self._caller = _Track()
+        self._agent_track = _Track()
+        self.counts = {"caller_turns": 0, "agent_turns": 0, "interruptions": 0,
+                       "guardrail_trips": 0}
+        self.tool_calls: list[dict[str, Any]] = []
+        self.approvals: list[dict[str, Any]] = []
+        self.handoffs: list[dict[str, str]] = []
+        self.errors: list[str] = []
+        self.closed = False
+
+    def _t(self, now: float) -> float:
+        if self._t0 is None:
+            self._t0 = now
+        self._last_t = now - self._t0
+        return self._last_t
+
+    # -- HubObserver ------------------------------------------------------------------
+    def on_event(self, event: Any, now: float) -> None:
+        kind = event_type(event)
+        if kind == "raw_model_event":
+            return
+        record = event_to_dict(event)
+        record["t"] = round(self._t(now), 3)
+        self._events.write(json.dumps(record, ensure_ascii=False) + "\n")
+        match kind:
+            case "agent_start":
+                self._agent = display_name(event.agent)
+            case "handoff":
+                self._agent = display_name(event.to_agent)
+                self.handoffs.append({"from": display_name(event.from_agent),
+                                      "to": display_name(event.to_agent)})
+            case "transcript_done":
+                text = event.transcript.strip()
+                if text:
+                    self.counts["agent_turns"] += 1
+                    self._transcript.write(f"{self._agent or 'agent'}: {text}\n")
+            case "input_transcript_done":
+                text = event.transcript.strip()
+                if text:
+                    self.counts["caller_turns"] += 1
+                    self._transcript.write(f"caller: {text}\n")
+            case "tool_end":
+                self.tool_calls.append({
+                    "name": event.tool_name, "arguments": redact_text(event.arguments),
+                    "output": redact_text(str(event.output))[:2000],
+                    "ok": bool(getattr(event, "ok", True)),
+                })
+            case "tool_approval_required":
+                self.approvals.append({"tool": event.tool_name,
+                                       "arguments": redact_text(event.arguments),
+                                       "message": redact_text(event.message)})
+            case "guardrail_tripped":
+                self.counts["guardrail_trips"] += 1
+            case "audio_interrupted":
+                self.counts["interruptions"] += 1
+            case "error":
+                error = event.error
+                message = error.get("message", error) if isinstance(error, dict) else error
+                self.errors.append(redact_text(str(message)))
+            case _:
+                pass
+
+    def on_caller_text(self, text: str, now: float) -> None:
+        self._t(now)
+        self.counts["caller_turns"] += 1
+        self._transcript.write(f"caller: {text}\n")
+        self._events.write(json.dumps({"type": "caller_text", "text": redact_text(text),
+                                       "t": round(self._last_t, 3)}) + "\n")
+
+    def on_caller_audio(self, audio: bytes, now: float) -> None:
+        if self.record_audio:
+            self._caller.add(self._to_pcm16(audio), self._t(now))
+
+    def on_agent_played(self, agent: str, audio: bytes, now: float) -> None:
+        if self.record_audio and audio:
+            self._agent_track.add(self._to_pcm16(audio), self._t(now))
+
+    def on_latency(self, agent: str, latency_ms: float) -> None:
+        self._events.write(json.dumps({"type": "latency", "agent": agent,
+                                       "latency_ms": round(latency_ms, 1),
+                                       "t": round(self._last_t, 3)}) + "\n")
+
+    # -- finish ------------------------------------------------------------------------
+    def summary(self) -> dict[str, Any]:
+        """The content of summary.json."""
+        return {
+            **self.meta,
+            "duration_s": round(self._last_t, 3),
+            "turns": dict(self.counts),
+            "tool_calls": self.tool_calls,
+            "approvals": self.approvals,
+            "handoffs": self.handoffs,
+            "errors": self.errors,
+            "latency": self.latency.summary(),
+        }
+
+    def close(self) -> None:
+        """Flush everything and write summary.json (and audio.wav); idempotent."""
+        if self.closed:
+            return
+        self.closed = True
+        self._events.close()
+        self._transcript.close()
+        (self.directory / "summary.json").write_text(
+            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if self.record_audio:
+            self._write_stereo(self.directory / "audio.wav")
+
+    def _to_pcm16(self, audio: bytes) -> bytes:
+        if self.audio_format is AudioFormat.PCM16:
+            return audio
+        pcm = ulaw_to_pcm16(audio) if self.audio_format is AudioFormat.G711_ULAW else (
+            alaw_to_pcm16(audio))
+        return resample_pcm16(pcm, 8000, _RATE_HZ)
+
+    def _write_stereo(self, path: Path) -> None:
+        import numpy as np
+
+        left = np.frombuffer(bytes(self._caller.buf), dtype="<i2")
+        right = np.frombuffer(bytes(self._agent_track.buf), dtype="<i2")
+        n = max(left.size, right.size)
+        stereo = np.zeros((n, 2), dtype="<i2")
+        stereo[: left.size, 0] = left
+        stereo[: right.size, 1] = right
+        write_wav_pcm16(path, stereo.tobytes(), rate_hz=_RATE_HZ, channels=2)
