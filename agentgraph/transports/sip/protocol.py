@@ -1,0 +1,750 @@
+"""The sans-I/O SIP user agent server: transactions, dialogs and RFC 3261 timers.
+
+Theory of operation. `receive(data, addr, now)` takes one datagram. Requests are checked
+(mandatory headers, allowed networks, Max-Forwards, Require) and matched first against
+server transactions by top-Via branch (a retransmission gets the last response again),
+then dispatched by method. A new INVITE gets `100 Trying` and `180 Ringing` at once and
+raises `IncomingCall`; the shell then calls `accept(...)` (200 OK with the SDP answer,
+retransmitted on Timer G intervals until the ACK, given up after 64*T1 with a BYE) or
+`reject(...)`. Our own requests (BYE, REFER) run client transactions with Timer E/F.
+
+Outputs are drained: `datagrams_to_send()` -> `[(bytes, (host, port))]` and
+`events_received()` -> `[SipEvent]`. The core never reads a clock: every input carries
+`now`, `next_deadline()` says when to call `handle_timeout(now)`. Bad input never raises:
+it is answered (400, 481, ...) or dropped with a `MessageDropped` event the shell logs.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agentgraph.errors import InvalidState, ProtocolError
+from agentgraph.transports.sip.events import (
+    Addr,
+    CallConfirmed,
+    CallEnded,
+    CallMedia,
+    DtmfReceived,
+    IncomingCall,
+    MessageDropped,
+    SipConfig,
+    SipEvent,
+    TransferResult,
+)
+from agentgraph.transports.sip.message import (
+    REASONS,
+    Headers,
+    SipRequest,
+    SipResponse,
+    Via,
+    parse_message,
+    parse_name_addr,
+    parse_uri,
+    parse_via,
+)
+from agentgraph.transports.sip.sdp import (
+    NegotiatedMedia,
+    NoCommonCodec,
+    SessionDescription,
+    answer_offer,
+    make_offer,
+    parse_sdp,
+    read_answer,
+)
+
+__all__ = [
+    "CallConfirmed",
+    "CallEnded",
+    "CallMedia",
+    "DtmfReceived",
+    "IncomingCall",
+    "MessageDropped",
+    "SipConfig",
+    "SipEvent",
+    "SipServerProtocol",
+    "TransferResult",
+]
+
+ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+KNOWN_UNSUPPORTED = frozenset(
+    {"REGISTER", "SUBSCRIBE", "MESSAGE", "PUBLISH", "REFER", "UPDATE", "PRACK"}
+)
+MAX_TRANSACTIONS = 4096
+
+
+# --- state ------------------------------------------------------------------------------
+
+
+class CallState(enum.Enum):
+    RINGING = "ringing"  # INVITE received, no final response yet
+    ANSWERED = "answered"  # 200 OK sent, waiting for ACK
+    CONFIRMED = "confirmed"
+    ENDED = "ended"
+
+
+@dataclass(slots=True)
+class _ServerTx:
+    """A server transaction: the last response and its retransmission timers."""
+
+    method: str
+    addr: Addr
+    response: bytes | None = None
+    final: bool = False
+    retransmit_at: float | None = None  # Timer G (INVITE non-2xx)
+    interval_s: float = 0.0
+    expires_at: float | None = None  # Timer H / I / J
+
+
+@dataclass(slots=True)
+class _ClientTx:
+    """Our BYE or REFER: retransmitted on Timer E until a final response or Timer F."""
+
+    call_id: str
+    method: str
+    data: bytes
+    addr: Addr
+    retransmit_at: float
+    interval_s: float
+    expires_at: float
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: str
+    addr: Addr
+    invite: SipRequest
+    invite_key: str
+    local_tag: str
+    remote_tag: str
+    remote: str  # From header value (their address incl. tag)
+    local: str  # To header value with our tag
+    target: str  # their Contact URI: where in-dialog requests go
+    route_set: list[str]
+    session_id: int
+    state: CallState = CallState.RINGING
+    offer: SessionDescription | None = None
+    media: NegotiatedMedia | None = None
+    rtp: Addr | None = None
+    sdp_version: int = 1
+    local_cseq: int = 1
+    remote_cseq: int = 0
+    ok: bytes | None = None  # 2xx being retransmitted until ACK (INVITE or re-INVITE)
+    ok_cseq: int = 0
+    ok_retransmit_at: float = 0.0
+    ok_interval_s: float = 0.0
+    ok_expires_at: float = 0.0
+    awaiting_answer: bool = False  # we offered in the 2xx; the answer comes in the ACK
+    bye_after_ack: bool = False
+
+
+def _token() -> str:
+    return secrets.token_hex(8)
+
+
+class SipServerProtocol:
+    """The UAS core. See the module docstring for the calling discipline."""
+
+    def __init__(self, config: SipConfig, *, token: Callable[[], str] = _token) -> None:
+        self.config = config
+        self._token = token
+        self._calls: dict[str, _Call] = {}
+        self._server_tx: dict[str, _ServerTx] = {}
+        self._client_tx: dict[str, _ClientTx] = {}
+        self._out: list[tuple[bytes, Addr]] = []
+        self._events: list[SipEvent] = []
+        self._contact = f"<sip:{config.user}@{config.host}:{config.port}>"
+
+    # --- drains -------------------------------------------------------------------------
+
+    def datagrams_to_send(self) -> list[tuple[bytes, Addr]]:
+        """Datagrams to write, in order. Call after every input."""
+        out, self._out = self._out, []
+        return out
+
+    def events_received(self) -> list[SipEvent]:
+        """Events since the last call; a second call returns []."""
+        events, self._events = self._events, []
+        return events
+
+    @property
+    def active_calls(self) -> int:
+        return len(self._calls)
+
+    def next_deadline(self) -> float | None:
+        """The earliest time `handle_timeout()` has work to do, or None."""
+        times: list[float] = []
+        for tx in self._server_tx.values():
+            times.extend(t for t in (tx.retransmit_at, tx.expires_at) if t is not None)
+        for ctx in self._client_tx.values():
+            times.append(min(ctx.retransmit_at, ctx.expires_at))
+        for call in self._calls.values():
+            if call.ok is not None:
+                times.append(min(call.ok_retransmit_at, call.ok_expires_at))
+        return min(times) if times else None
+
+    # --- input --------------------------------------------------------------------------
+
+    def receive(self, data: bytes, addr: Addr, now: float) -> None:
+        """Feed one datagram from `addr`. Never raises on bad input."""
+        if not data.strip():
+            return  # CRLF keep-alive (RFC 5626 §3.5.1)
+        try:
+            msg = parse_message(data)
+        except ProtocolError as exc:
+            self._drop(str(exc), addr)
+            return
+        if isinstance(msg, SipResponse):
+            self._receive_response(msg, addr, now)
+            return
+        try:
+            self._receive_request(msg, addr, now)
+        except ProtocolError as exc:
+            self._drop(f"{msg.method}: {exc}", addr)
+
+    def _drop(self, reason: str, addr: Addr) -> None:
+        self._events.append(MessageDropped(reason[:200], addr))
+
+    def _receive_request(self, req: SipRequest, addr: Addr, now: float) -> None:
+        vias = req.headers.get_all("Via")
+        if not vias:
+            raise ProtocolError("request has no Via header")
+        top = parse_via(vias[0])  # unparseable Via: no way to answer, drop
+        for name in ("From", "To", "Call-ID", "CSeq"):
+            if req.headers.get(name) is None:
+                self._reply(req, addr, 400, reason=f"Missing {name} Header")
+                return
+        try:
+            _cseq_num, cseq_method = req.cseq
+            parse_name_addr(req.headers.get("From") or "")
+            parse_name_addr(req.headers.get("To") or "")
+        except ProtocolError as exc:
+            self._reply(req, addr, 400, reason=str(exc)[:60])
+            return
+        if cseq_method != req.method:
+            self._reply(req, addr, 400, reason="CSeq Method Mismatch")
+            return
+        key = self._tx_key(req, top)
+        if req.method == "ACK":
+            self._receive_ack(req, key, now)
+            return
+        if req.method != "CANCEL":
+            tx = self._server_tx.get(key)
+            if tx is not None:  # retransmission: repeat the last response
+                if tx.response is not None:
+                    self._out.append((tx.response, addr))
+                return
+        if len(self._server_tx) >= MAX_TRANSACTIONS:
+            self._drop("too many pending transactions", addr)
+            return
+        if self.config.allow and not _allowed(addr[0], self.config.allow):
+            self._reply(req, addr, 403, key=key, now=now)
+            return
+        max_fwd = req.headers.get("Max-Forwards")
+        if max_fwd is not None and max_fwd.strip() == "0" and req.method != "CANCEL":
+            self._reply(req, addr, 483, key=key, now=now)
+            return
+        require = req.headers.get("Require")
+        if require and req.method != "CANCEL":
+            self._reply(req, addr, 420, key=key, now=now, headers=[("Unsupported", require)])
+            return
+        handler = {
+            "INVITE": self._receive_invite,
+            "BYE": self._receive_bye,
+            "CANCEL": self._receive_cancel,
+            "OPTIONS": self._receive_options,
+            "INFO": self._receive_info,
+            "NOTIFY": self._receive_notify,
+        }.get(req.method)
+        if handler is not None:
+            handler(req, addr, key, now)
+        elif req.method in KNOWN_UNSUPPORTED:
+            self._reply(req, addr, 405, key=key, now=now, headers=[("Allow", ALLOW)])
+        else:
+            self._reply(req, addr, 501, key=key, now=now, headers=[("Allow", ALLOW)])
+
+    @staticmethod
+    def _tx_key(req: SipRequest, top: Via) -> str:
+        # RFC 3261 §17.2.3: branch + sent-by + method (ACK matches the INVITE).
+        method = "INVITE" if req.method == "ACK" else req.method
+        branch = top.branch or f"{req.call_id}/{req.cseq[0]}"  # RFC 2543 peers
+        return f"{branch}|{top.host}:{top.port}|{method}"
+
+    def _find_dialog(self, req: SipRequest) -> _Call | None:
+        call = self._calls.get(req.call_id)
+        if call is None:
+            return None
+        to_tag = parse_name_addr(req.headers.get("To") or "").tag
+        from_tag = parse_name_addr(req.headers.get("From") or "").tag
+        if to_tag != call.local_tag or from_tag != call.remote_tag:
+            return None
+        return call
+
+    # --- INVITE -------------------------------------------------------------------------
+
+    def _receive_invite(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        to = parse_name_addr(req.headers.get("To") or "")
+        if to.tag is not None:
+            self._receive_reinvite(req, addr, key, now)
+            return
+        frm = parse_name_addr(req.headers.get("From") or "")
+        existing = self._calls.get(req.call_id)
+        if existing is not None:
+            if existing.invite_key == key:  # retransmitted after our 2xx: repeat it
+                if existing.ok is not None:
+                    self._out.append((existing.ok, existing.addr))
+            elif existing.remote_tag == frm.tag:  # same call, new branch: loop (§8.2.2.2)
+                self._reply(req, addr, 482, key=key, now=now)
+            else:
+                self._reply(req, addr, 486, key=key, now=now)
+            return
+        ok, offer = self._read_offer(req, addr, key, now)
+        if not ok:
+            return
+        if len(self._calls) >= self.config.max_calls:
+            self._reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "5")])
+            return
+        contact = req.headers.get("Contact")
+        try:
+            target = parse_name_addr(contact).uri if contact else frm.uri
+            callee = parse_uri(req.uri).user or parse_uri(to.uri).user
+        except ProtocolError as exc:
+            self._reply(req, addr, 400, key=key, now=now, reason=str(exc)[:60])
+            return
+        local_tag = self._token()
+        call = _Call(
+            call_id=req.call_id,
+            addr=addr,
+            invite=req,
+            invite_key=key,
+            local_tag=local_tag,
+            remote_tag=frm.tag or "",
+            remote=req.headers.get("From") or "",
+            local=str(to.with_param("tag", local_tag)),
+            target=target,
+            route_set=req.headers.get_all("Record-Route"),
+            session_id=int(self._token()[:8], 16),
+            offer=offer,
+            remote_cseq=req.cseq[0],
+        )
+        self._calls[call.call_id] = call
+        self._server_tx[key] = _ServerTx("INVITE", addr)
+        self._reply(req, addr, 100, key=key, now=now)
+        self._reply(req, addr, 180, key=key, now=now, to_tag=local_tag, dialog=True)
+        self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr))
+
+    def _read_offer(
+        self, req: SipRequest, addr: Addr, key: str, now: float
+    ) -> tuple[bool, SessionDescription | None]:
+        """(usable, offer) of an (re-)INVITE: offer None if it has none; not usable means
+        it has been answered with 415/488/400 already."""
+        if not req.body:
+            return True, None
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != "application/sdp":
+            self._reply(req, addr, 415, key=key, now=now, headers=[("Accept", "application/sdp")])
+            return False, None
+        try:
+            offer = parse_sdp(req.body)
+            answer_offer(offer, local_host=self.config.host, local_port=9, session_id=0)
+        except NoCommonCodec as exc:
+            self._reply(
+                req,
+                addr,
+                488,
+                key=key,
+                now=now,
+                headers=[("Warning", f'304 {self.config.host} "{exc}"')],
+            )
+            return False, None
+        except ProtocolError as exc:
+            self._reply(req, addr, 400, key=key, now=now, reason=f"Bad SDP: {exc}"[:80])
+            return False, None
+        return True, offer
+
+    def accept(self, call_id: str, *, rtp_host: str, rtp_port: int, now: float) -> None:
+        """Answer a ringing call: 200 OK with our SDP (RTP at `rtp_host:rtp_port`).
+
+        Raises:
+            InvalidState: the call is unknown or not ringing.
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.RINGING:
+            raise InvalidState(f"cannot accept call {call_id!r}: not ringing")
+        call.rtp = (rtp_host, rtp_port)
+        body = self._local_sdp(call, call.offer)
+        call.state = CallState.ANSWERED
+        data = self._reply(
+            call.invite,
+            call.addr,
+            200,
+            key=None,
+            now=now,
+            to_tag=call.local_tag,
+            dialog=True,
+            body=body,
+        )
+        self._server_tx.pop(call.invite_key, None)  # 2xx ends the transaction (§17.2.1)
+        self._start_ok(call, data, call.invite.cseq[0], now)
+
+    def _local_sdp(self, call: _Call, offer: SessionDescription | None) -> bytes:
+        assert call.rtp is not None
+        host, port = call.rtp
+        if offer is None:
+            call.awaiting_answer = True
+            sdp = make_offer(
+                local_host=host,
+                local_port=port,
+                session_id=call.session_id,
+                version=call.sdp_version,
+            )
+        else:
+            sdp, media = answer_offer(
+                offer,
+                local_host=host,
+                local_port=port,
+                session_id=call.session_id,
+                version=call.sdp_version,
+            )
+            self._set_media(call, media)
+        call.sdp_version += 1
+        return sdp.serialize().encode()
+
+    def _set_media(self, call: _Call, media: NegotiatedMedia) -> None:
+        if media != call.media:
+            call.media = media
+            self._events.append(CallMedia(call.call_id, media))
+
+    def _start_ok(self, call: _Call, data: bytes, cseq: int, now: float) -> None:
+        # RFC 3261 §13.3.1.4: the UAS core retransmits its 2xx at T1, 2T1, ... up to T2
+        # until the ACK, and gives up after 64*T1.
+        call.ok, call.ok_cseq = data, cseq
+        call.ok_interval_s = self.config.t1_s
+        call.ok_retransmit_at = now + self.config.t1_s
+        call.ok_expires_at = now + 64 * self.config.t1_s
+
+    def reject(self, call_id: str, status: int, now: float) -> None:
+        """Refuse a ringing call with a final status (e.g. 486, 480, 603)."""
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.RINGING:
+            raise InvalidState(f"cannot reject call {call_id!r}: not ringing")
+        self._reply(
+            call.invite, call.addr, status, key=call.invite_key, now=now, to_tag=call.local_tag
+        )
+        self._end(call, f"rejected with {status}")
+
+    def _receive_ack(self, req: SipRequest, key: str, now: float) -> None:
+        tx = self._server_tx.get(key)
+        if tx is not None and tx.final:  # ACK for a non-2xx final: Timer I (§17.2.1)
+            tx.retransmit_at = None
+            tx.expires_at = now + self.config.t4_s
+            return
+        call = self._find_dialog(req)
+        if call is None or call.ok is None or req.cseq[0] != call.ok_cseq:
+            return  # stray or retransmitted ACK: nothing to do (§17.2.1 says absorb)
+        call.ok = None
+        if call.awaiting_answer:
+            call.awaiting_answer = False
+            try:
+                self._set_media(call, read_answer(parse_sdp(req.body)))
+            except ProtocolError as exc:
+                self._drop(f"ACK answer unusable: {exc}", call.addr)
+                self._send_bye(call, now)
+                self._end(call, "bad SDP answer in ACK")
+                return
+        if call.state is CallState.ANSWERED:
+            call.state = CallState.CONFIRMED
+            self._events.append(CallConfirmed(call.call_id))
+        if call.bye_after_ack:
+            self._send_bye(call, now)
+            self._end(call, "local hangup")
+
+    def _receive_reinvite(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        call = self._find_dialog(req)
+        if call is None:
+            self._reply(req, addr, 481, key=key, now=now)
+            return
+        if call.ok is not None or call.state is not CallState.CONFIRMED:
+            self._reply(req, addr, 491, key=key, now=now)  # §14.2: one at a time
+            return
+        if req.cseq[0] <= call.remote_cseq:
+            self._reply(req, addr, 500, key=key, now=now, reason="CSeq Out Of Order")
+            return
+        call.remote_cseq = req.cseq[0]
+        ok, offer = self._read_offer(req, addr, key, now)
+        if not ok:
+            return
+        body = self._local_sdp(call, offer)
+        data = self._reply(req, addr, 200, key=None, now=now, dialog=True, body=body)
+        self._start_ok(call, data, req.cseq[0], now)
+
+    # --- other requests -----------------------------------------------------------------
+
+    def _receive_bye(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        call = self._find_dialog(req)
+        if call is None:
+            self._reply(req, addr, 481, key=key, now=now)
+            return
+        self._reply(req, addr, 200, key=key, now=now)
+        if call.state is CallState.RINGING:  # BYE before the 2xx: the INVITE gets 487
+            self._reply(
+                call.invite, call.addr, 487, key=call.invite_key, now=now, to_tag=call.local_tag
+            )
+        self._end(call, "remote hangup")
+
+    def _receive_cancel(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        invite_key = key.rsplit("|", 1)[0] + "|INVITE"
+        call = next((c for c in self._calls.values() if c.invite_key == invite_key), None)
+        tx = self._server_tx.get(invite_key)
+        if call is None and tx is None:
+            self._reply(req, addr, 481, key=key, now=now)
+            return
+        self._reply(req, addr, 200, key=key, now=now, to_tag=call.local_tag if call else None)
+        if call is not None and call.state is CallState.RINGING:
+            self._reply(call.invite, call.addr, 487, key=invite_key, now=now, to_tag=call.local_tag)
+            self._end(call, "cancelled")
+
+    def _receive_options(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        self._reply(
+            req,
+            addr,
+            200,
+            key=key,
+            now=now,
+            headers=[("Allow", ALLOW), ("Accept", "application/sdp"), ("Supported", "")],
+        )
+
+    def _receive_info(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        call = self._find_dialog(req)
+        if call is None:
+            self._reply(req, addr, 481, key=key, now=now)
+            return
+        self._reply(req, addr, 200, key=key, now=now)
+        ctype = (req.headers.get("Content-Type") or "").lower()
+        if "dtmf-relay" in ctype:  # "Signal=5\r\nDuration=160"
+            for line in req.body.decode("utf-8", "replace").splitlines():
+                name, _, value = line.partition("=")
+                digit = value.strip()
+                if name.strip().lower() == "signal" and digit and digit in "0123456789*#ABCD":
+                    self._events.append(DtmfReceived(call.call_id, digit[:1]))
+
+    def _receive_notify(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        call = self._find_dialog(req)
+        if call is None:
+            self._reply(req, addr, 481, key=key, now=now)
+            return
+        self._reply(req, addr, 200, key=key, now=now)
+        # RFC 3515 §2.4.5: the body is a sipfrag status line, e.g. "SIP/2.0 200 OK".
+        line = req.body.decode("utf-8", "replace").strip().split("\r\n")[0].split("\n")[0]
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1].isdigit():
+            status = int(parts[1])
+            self._events.append(TransferResult(call.call_id, status, final=status >= 200))
+
+    # --- our requests -------------------------------------------------------------------
+
+    def hangup(self, call_id: str, now: float) -> None:
+        """End a call from our side: BYE when answered, 480 while still ringing."""
+        call = self._calls.get(call_id)
+        if call is None:
+            return
+        if call.state is CallState.RINGING:
+            self.reject(call_id, 480, now)
+        elif call.state is CallState.ANSWERED:
+            call.bye_after_ack = True  # §15: no BYE before the ACK (or its timeout)
+        else:
+            self._send_bye(call, now)
+            self._end(call, "local hangup")
+
+    def refer(self, call_id: str, target: str, now: float) -> None:
+        """Ask the caller to transfer to `target` (RFC 3515); `TransferResult` follows.
+
+        Raises:
+            InvalidState: the call is not confirmed.
+        """
+        call = self._calls.get(call_id)
+        if call is None or call.state is not CallState.CONFIRMED:
+            raise InvalidState(f"cannot transfer call {call_id!r}: not connected")
+        contact_uri = self._contact[1:-1]
+        self._send_request(
+            call, "REFER", now, [("Refer-To", f"<{target}>"), ("Referred-By", f"<{contact_uri}>")]
+        )
+
+    def _send_bye(self, call: _Call, now: float) -> None:
+        self._send_request(call, "BYE", now, [])
+
+    def _send_request(
+        self, call: _Call, method: str, now: float, extra: list[tuple[str, str]]
+    ) -> None:
+        call.local_cseq += 1
+        branch = "z9hG4bK" + self._token()
+        h = Headers()
+        h.add("Via", f"SIP/2.0/UDP {self.config.host}:{self.config.port};branch={branch};rport")
+        h.add("Max-Forwards", "70")
+        h.add("From", call.local)
+        h.add("To", call.remote)
+        h.add("Call-ID", call.call_id)
+        h.add("CSeq", f"{call.local_cseq} {method}")
+        h.add("Contact", self._contact)
+        # RFC 3261 §12.1.1: the UAS route set is Record-Route in order (loose routing).
+        for route in call.route_set:
+            h.add("Route", route)
+        for name, value in extra:
+            h.add(name, value)
+        h.add("User-Agent", self.config.user_agent)
+        data = SipRequest(method, call.target, h).serialize()
+        addr = self._destination(call)
+        self._out.append((data, addr))
+        t1 = self.config.t1_s
+        self._client_tx[branch] = _ClientTx(
+            call.call_id, method, data, addr, now + t1, t1, now + 64 * t1
+        )
+
+    def _destination(self, call: _Call) -> Addr:
+        # Send to the first route, else the remote target; names we cannot resolve without
+        # DNS (the core has no I/O) fall back to where the INVITE came from.
+        try:
+            uri = parse_uri(
+                parse_name_addr(call.route_set[0]).uri if call.route_set else call.target
+            )
+            ipaddress.ip_address(uri.host)
+        except (ProtocolError, ValueError):
+            return call.addr
+        return uri.host, uri.port or 5060
+
+    def _receive_response(self, resp: SipResponse, addr: Addr, now: float) -> None:
+        vias = resp.headers.get_all("Via")
+        try:
+            branch = parse_via(vias[0]).branch if vias else None
+        except ProtocolError:
+            branch = None
+        tx = self._client_tx.get(branch or "")
+        if tx is None:
+            self._drop(f"response {resp.status} matches no transaction", addr)
+            return
+        if resp.status < 200:
+            tx.retransmit_at = now + self.config.t2_s  # §17.1.2.2: proceeding uses T2
+            return
+        del self._client_tx[branch or ""]
+        if tx.method == "REFER":
+            self._events.append(TransferResult(tx.call_id, resp.status, final=resp.status >= 300))
+
+    # --- timers -------------------------------------------------------------------------
+
+    def handle_timeout(self, now: float) -> None:
+        """Run every timer due at `now` (retransmissions and expiries)."""
+        t2 = self.config.t2_s
+        for key, tx in list(self._server_tx.items()):
+            if tx.expires_at is not None and now >= tx.expires_at:
+                del self._server_tx[key]
+            elif tx.retransmit_at is not None and now >= tx.retransmit_at and tx.response:
+                self._out.append((tx.response, tx.addr))  # Timer G
+                tx.interval_s = min(2 * tx.interval_s, t2)
+                tx.retransmit_at = now + tx.interval_s
+        for branch, ctx in list(self._client_tx.items()):
+            if now >= ctx.expires_at:  # Timer F
+                del self._client_tx[branch]
+                if ctx.method == "REFER":
+                    self._events.append(TransferResult(ctx.call_id, 408, final=True))
+            elif now >= ctx.retransmit_at:  # Timer E
+                self._out.append((ctx.data, ctx.addr))
+                ctx.interval_s = min(2 * ctx.interval_s, t2)
+                ctx.retransmit_at = now + ctx.interval_s
+        for call in list(self._calls.values()):
+            if call.ok is None:
+                continue
+            if now >= call.ok_expires_at:  # §13.3.1.4: no ACK in 64*T1 -> BYE
+                call.ok = None
+                self._send_bye(call, now)
+                self._end(call, "no ACK")
+            elif now >= call.ok_retransmit_at:
+                self._out.append((call.ok, call.addr))
+                call.ok_interval_s = min(2 * call.ok_interval_s, t2)
+                call.ok_retransmit_at = now + call.ok_interval_s
+
+    def _end(self, call: _Call, reason: str) -> None:
+        if self._calls.pop(call.call_id, None) is not None:
+            call.state = CallState.ENDED
+            self._events.append(CallEnded(call.call_id, reason))
+
+    # --- responses ----------------------------------------------------------------------
+
+    def _reply(
+        self,
+        req: SipRequest,
+        addr: Addr,
+        status: int,
+        *,
+        key: str | None = None,
+        now: float = 0.0,
+        to_tag: str | None = None,
+        dialog: bool = False,
+        body: bytes = b"",
+        headers: list[tuple[str, str]] | None = None,
+        reason: str | None = None,
+    ) -> bytes:
+        """Build, queue and remember (in the transaction `key`) a response to `req`."""
+        h = Headers()
+        vias = req.headers.get_all("Via")
+        dest = addr
+        for i, value in enumerate(vias):
+            if i == 0:
+                top = parse_via(value)
+                updates: dict[str, str] = {}
+                if top.host != addr[0]:
+                    updates["received"] = addr[0]
+                if top.has_param("rport"):
+                    updates["rport"] = str(addr[1])  # RFC 3581
+                else:
+                    dest = (addr[0], top.port or 5060)  # §18.2.2 sent-by port
+                value = str(top.with_params(**updates)) if updates else value
+            h.add("Via", value)
+        h.add("From", req.headers.get("From") or "")
+        to = req.headers.get("To") or ""
+        if to_tag is not None and status != 100:
+            parsed = parse_name_addr(to)
+            if parsed.tag is None:
+                to = str(parsed.with_param("tag", to_tag))
+        h.add("To", to)
+        h.add("Call-ID", req.call_id)
+        h.add("CSeq", req.headers.get("CSeq") or "")
+        if dialog:
+            for rr in req.headers.get_all("Record-Route"):
+                h.add("Record-Route", rr)
+            h.add("Contact", self._contact)
+            h.add("Allow", ALLOW)
+        for name, value in headers or ():
+            h.add(name, value)
+        h.add("Server", self.config.user_agent)
+        if body:
+            h.add("Content-Type", "application/sdp")
+        data = SipResponse(status, reason or REASONS.get(status, "Unknown"), h, body).serialize()
+        self._out.append((data, dest))
+        if key is not None and status >= 100:
+            tx = self._server_tx.get(key)
+            if tx is None:
+                tx = self._server_tx[key] = _ServerTx(req.method, dest)
+            tx.response = data
+            if status >= 200:
+                tx.final = True
+                t1 = self.config.t1_s
+                if req.method == "INVITE":  # Timer G until ACK, Timer H gives up
+                    tx.interval_s = t1
+                    tx.retransmit_at = now + t1
+                    tx.expires_at = now + 64 * t1
+                else:  # Timer J
+                    tx.expires_at = now + 64 * t1
+        return data
+
+
+def _allowed(
+    host: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
