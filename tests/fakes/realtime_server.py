@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 from collections.abc import Awaitable, Callable
@@ -221,10 +222,8 @@ class FakeConnection:
     async def send(self, event: dict[str, Any]) -> None:
         """Send one server event (an `event_id` is added)."""
         event = {"event_id": self.new_id("event"), **event}
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await self.ws.send(json.dumps(event))
-        except ConnectionClosed:
-            pass
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         """Close from the server side with `code` (1001 = session expired, 1011 = error)."""

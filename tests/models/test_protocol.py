@@ -68,9 +68,9 @@ def test_closed_protocol_refuses_sends_and_ignores_input() -> None:
     assert p.close_code == 1006
     p.receive('{"type":"session.created"}', now=0.0)
     assert p.events_received() == [] and p.state is ClientState.CLOSED
-    with pytest.raises(InvalidState, match="cannot send response.cancel"):
+    with pytest.raises(InvalidState, match=r"cannot send response\.cancel"):
         p.send(ev.ResponseCancel())
-    with pytest.raises(InvalidState, match="cannot send session.update"):
+    with pytest.raises(InvalidState, match=r"cannot send session\.update"):
         p.send({"type": "session.update"})
     with pytest.raises(InvalidState, match="cannot send audio"):
         p.send_audio(b"\x00")
