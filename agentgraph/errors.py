@@ -16,12 +16,16 @@ with `err.exit_code`. Any other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 __all__ = [
     "AgentGraphError",
     "ConnectionClosed",
     "InvalidState",
     "PluginError",
     "ProtocolError",
+    "SpecError",
     "UsageError",
 ]
 
@@ -34,6 +38,36 @@ class AgentGraphError(Exception):
     def format(self) -> str:
         """The text the CLI prints: one line, or a block for findings."""
         return f"error: {self}"
+
+
+class _FindingLike(Protocol):
+    @property
+    def severity(self) -> str: ...
+
+    def format(self) -> str: ...
+
+
+class SpecError(AgentGraphError):
+    """The graph file is wrong; `findings` holds every problem found, errors and warnings.
+
+    The findings are `agentgraph.spec.Finding` values (typed structurally here so this
+    module stays at the bottom of the import graph).
+    """
+
+    exit_code = 1
+
+    def __init__(self, findings: Sequence[_FindingLike]) -> None:
+        self.findings = tuple(findings)
+        errors = sum(1 for f in self.findings if f.severity == "error")
+        super().__init__(f"{errors} error(s) in graph")
+
+    def format(self) -> str:
+        """Every finding, compiler style, then a one-line summary."""
+        errors = sum(1 for f in self.findings if f.severity == "error")
+        warnings = len(self.findings) - errors
+        body = "\n".join(f.format() for f in self.findings)
+        summary = f"{errors} error(s), {warnings} warning(s)"
+        return f"{body}\n{summary}" if body else summary
 
 
 class UsageError(AgentGraphError):

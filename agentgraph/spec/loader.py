@@ -1,0 +1,265 @@
+"""Strict YAML loading that keeps a position for every node.
+
+Theory of operation: PyYAML (libyaml when available) *composes* the document into nodes
+with start/end marks; nothing is constructed by PyYAML, so no tag can run code and no
+scalar is typed behind our back. We then walk the nodes once and build a plain tree of
+`dict` / `list` / `str`, recording for every path the position of its value (and, for
+mapping entries, of its key) and whether the scalar was plain (unquoted). Plain scalars
+are typed later, by `coerce.py`, only where the schema wants a number, boolean or null:
+`no`, `off` and `0123` stay strings wherever a string is expected.
+
+`${NAME}` and `${NAME:-default}` are replaced in scalar values during the walk; values
+taken from the environment are remembered as secrets so every output can redact them.
+Duplicate keys, unknown tags and recursive aliases become findings, not exceptions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from agentgraph.spec.findings import Finding, Pos, json_path
+
+__all__ = ["Document", "PathKey", "compose_document"]
+
+PathKey = tuple[str | int, ...]
+
+try:  # libyaml's composer is ~10x faster; same nodes and marks.
+    _Loader: type[Any] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _Loader = yaml.SafeLoader
+
+_STD = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_STD + t for t in ("str", "int", "float", "bool", "null"))
+_ENV_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
+# Env values shorter than this are not redacted: masking every "10" would garble output.
+MIN_SECRET_LEN = 4
+
+
+@dataclass(slots=True)
+class Document:
+    """A composed YAML document: the plain tree plus everything needed to locate nodes."""
+
+    file: str
+    lines: list[str]
+    data: Any = None
+    positions: dict[PathKey, Pos] = field(default_factory=dict)
+    key_positions: dict[PathKey, Pos] = field(default_factory=dict)
+    plain: set[PathKey] = field(default_factory=set)
+    secrets: set[str] = field(default_factory=set)
+    env_names: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+    bad_paths: list[PathKey] = field(default_factory=list)
+    substituted: set[PathKey] = field(default_factory=set)
+
+    def pos_of(self, path: PathKey, *, key: bool = False) -> Pos | None:
+        """The position of the node at `path` (its key if `key`), or of the nearest parent."""
+        table = self.key_positions if key else self.positions
+        if path in table:
+            return table[path]
+        for cut in range(len(path) - 1, -1, -1):
+            if path[:cut] in self.positions:
+                return self.positions[path[:cut]]
+        return None
+
+    def finding(
+        self,
+        code: str,
+        message: str,
+        path: PathKey,
+        *,
+        key: bool = False,
+        hints: tuple[str, ...] = (),
+        severity: str = "error",
+    ) -> Finding:
+        """Build a finding located at `path` (the key of the entry if `key`)."""
+        pos = self.pos_of(path, key=key)
+        src = self.lines[pos.line - 1] if pos and 0 < pos.line <= len(self.lines) else None
+        return Finding(
+            code=code,
+            message=message,
+            file=self.file,
+            pos=pos,
+            path=json_path(path),
+            hints=hints,
+            severity=severity,
+            source_line=src,
+            secrets=frozenset(self.secrets),
+        )
+
+    def add(self, code: str, message: str, path: PathKey, **kw: Any) -> None:
+        """Record a finding (see `finding`)."""
+        self.findings.append(self.finding(code, message, path, **kw))
+
+
+def _pos(node: yaml.Node) -> Pos:
+    s, e = node.start_mark, node.end_mark
+    return Pos(s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+class _Walker:
+    def __init__(self, doc: Document, env: Mapping[str, str]) -> None:
+        self.doc = doc
+        self.env = env
+        self.active: set[int] = set()
+
+    def substitute(self, text: str, path: PathKey) -> str:
+        if "$" not in text:
+            return text
+        self.doc.substituted.add(path)
+
+        def repl(m: re.Match[str]) -> str:
+            whole = m.group(0)
+            if whole == "$${":
+                return "${"
+            name = m.group(1)
+            if name is None:
+                self.doc.add(
+                    "AG106",
+                    f"malformed variable reference '{whole}'",
+                    path,
+                    hints=("write ${NAME} or ${NAME:-default}; write $${ for a literal ${",),
+                )
+                return whole
+            self.doc.env_names.add(name)
+            value = self.env.get(name)
+            if value is None:
+                default = m.group(2)
+                if default is None:
+                    self.doc.add(
+                        "AG106",
+                        f"environment variable {name} is not set",
+                        path,
+                        hints=(f"set it (export {name}=...) or give a default: "
+                               f"${{{name}:-value}}",),
+                    )
+                    return ""
+                return default
+            if len(value) >= MIN_SECRET_LEN:
+                self.doc.secrets.add(value)
+            return value
+
+        return _ENV_RE.sub(repl, text)
+
+    def walk(self, node: yaml.Node, path: PathKey) -> Any:
+        doc = self.doc
+        doc.positions[path] = _pos(node)
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SCALAR_TAGS:
+                doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path,
+                        hints=("remove the tag; graph files use plain YAML only",))
+            if not node.style:  # None from PyYAML, "" from libyaml: plain (unquoted)
+                doc.plain.add(path)
+            return self.substitute(node.value, path)
+        if id(node) in self.active:
+            doc.add("AG111", "recursive alias: a node contains itself", path)
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _STD + "seq":
+                    doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path)
+                return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
+            assert isinstance(node, yaml.MappingNode)
+            if node.tag != _STD + "map":
+                doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[str, Any]:
+        doc = self.doc
+        out: dict[str, Any] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _STD + "merge":
+                merges.append(value_node)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                doc.positions.setdefault(path, _pos(node))
+                doc.key_positions[(*path, "?")] = _pos(key_node)
+                doc.add("AG111", "mapping keys must be plain words", (*path, "?"), key=True)
+                continue
+            key = key_node.value
+            child = (*path, key)
+            if key in out:
+                first = doc.key_positions[child]
+                doc.findings.append(
+                    Finding(
+                        code="AG105",
+                        message=f"duplicate key '{key}' (first defined on line {first.line})",
+                        file=doc.file,
+                        pos=_pos(key_node),
+                        path=json_path(child),
+                        hints=("YAML keeps only one of them; remove or rename one",),
+                        source_line=doc.lines[key_node.start_mark.line]
+                        if key_node.start_mark.line < len(doc.lines) else None,
+                        secrets=frozenset(doc.secrets),
+                    )
+                )
+                continue
+            doc.key_positions[child] = _pos(key_node)
+            out[key] = self.walk(value_node, child)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for src in sources:
+                if not isinstance(src, yaml.MappingNode):
+                    doc.add("AG111", "'<<' can only merge mappings", path)
+                    continue
+                merged = self.mapping(src, path)
+                for key, value in merged.items():
+                    out.setdefault(key, value)
+        return out
+
+
+def compose_document(text: str, *, file: str, env: Mapping[str, str]) -> Document:
+    """Compose `text` into a `Document`; syntax errors become an AG100 finding.
+
+    Args:
+        text: the YAML source.
+        file: the name used in findings.
+        env: where `${NAME}` values come from (usually `os.environ`).
+    """
+    doc = Document(file=file, lines=text.splitlines())
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "invalid YAML"
+        if exc.context:
+            problem = f"{exc.context}; {problem}"
+        pos = Pos(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else None
+        src = doc.lines[mark.line] if mark and mark.line < len(doc.lines) else None
+        doc.findings.append(
+            Finding(
+                code="AG100",
+                message=f"YAML syntax error: {problem}",
+                file=file,
+                pos=pos,
+                hints=_syntax_hints(problem),
+                source_line=src,
+            )
+        )
+        return doc
+    except yaml.YAMLError as exc:
+        doc.findings.append(Finding("AG100", f"YAML syntax error: {exc}", file))
+        return doc
+    if node is None:
+        doc.data = None
+        return doc
+    doc.data = _Walker(doc, env).walk(node, ())
+    return doc
+
+
+def _syntax_hints(problem: str) -> tuple[str, ...]:
+    if "tab" in problem:
+        return ("indent with spaces, not tabs",)
+    if "mapping values are not allowed" in problem:
+        return ("quote values that contain ': ' (e.g. message: \"Note: closed\")",)
+    if "could not find expected ':'" in problem:
+        return ("every entry of a mapping is 'key: value'",)
+    return ()

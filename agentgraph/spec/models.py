@@ -1,0 +1,256 @@
+"""The graph language, version 1, as pydantic models: the single source of truth.
+
+`schemas/agentgraph.schema.json` is generated from `Graph` (see `schema.py`); editors
+autocomplete graph files from it and the validator's first pass checks against it.
+Field descriptions are written for the person editing YAML: they show up as editor hints.
+
+Graph-level settings (model, voice, audio formats, transcription) are session-wide in the
+Realtime API; per agent there is only what can change mid-session: instructions, tools,
+handoffs, guardrails and turn detection.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "VOICES",
+    "AgentSpec",
+    "ApprovalRule",
+    "AudioSpec",
+    "BuiltinToolUse",
+    "Graph",
+    "GuardrailSpec",
+    "HandoffSpec",
+    "MatchSpec",
+    "ModelSpec",
+    "NoTurnDetection",
+    "PromptFile",
+    "SemanticVad",
+    "ServerVad",
+    "SipOpenAISpec",
+    "SipSpec",
+    "ToolSpec",
+    "TranscriptionSpec",
+    "TurnDetection",
+]
+
+VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+Voice = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin",
+                "cedar"]
+AudioFormatName = Literal["pcm16", "g711_ulaw", "g711_alaw"]
+BuiltinName = Literal["end_call", "transfer_call"]
+CodecName = Literal["pcmu", "pcma"]
+
+
+def _default_codecs() -> list[CodecName]:
+    return ["pcmu", "pcma"]
+
+Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
+Ref = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_.]*$",
+        description="An import string 'package.module:attribute'.",
+    ),
+]
+HostPort = Annotated[str, Field(pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Model):
+    """Which Realtime model serves the session."""
+
+    provider: Literal["auto", "openai", "local"] = Field(
+        "auto",
+        description="auto: OpenAI when OPENAI_API_KEY is set, else the embedded local engine.",
+    )
+    name: str = Field("gpt-realtime", description="Model name, e.g. gpt-realtime.")
+    base_url: str | None = Field(
+        None, description="A Realtime-compatible websocket URL (ws:// or wss://)."
+    )
+    api_key: str | None = Field(
+        None, description="API key; write ${OPENAI_API_KEY}, never a literal."
+    )
+
+
+class AudioSpec(_Model):
+    """Audio formats on the wire (session-wide)."""
+
+    input_format: AudioFormatName = "pcm16"
+    output_format: AudioFormatName = "pcm16"
+
+
+class TranscriptionSpec(_Model):
+    """Transcription of the caller's speech (user-side transcripts)."""
+
+    model: str = "gpt-4o-mini-transcribe"
+    language: str | None = Field(None, description="ISO-639-1 code such as 'en'.")
+    prompt: str | None = None
+
+
+class SemanticVad(_Model):
+    """Turn detection that waits until the caller sounds finished."""
+
+    type: Literal["semantic_vad"]
+    eagerness: Literal["low", "medium", "high", "auto"] = "auto"
+    create_response: bool = True
+    interrupt_response: bool = True
+
+
+class ServerVad(_Model):
+    """Turn detection by voice activity and silence length ('vad' is accepted too)."""
+
+    type: Literal["server_vad", "vad"]
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    prefix_padding_ms: int = Field(300, ge=0)
+    silence_duration_ms: int = Field(500, ge=0)
+    idle_timeout_ms: int | None = Field(None, ge=0)
+    create_response: bool = True
+    interrupt_response: bool = True
+
+
+class NoTurnDetection(_Model):
+    """Manual turns: nothing is detected, the client commits audio itself."""
+
+    type: Literal["none"]
+
+
+TurnDetection = Annotated[SemanticVad | ServerVad | NoTurnDetection, Field(discriminator="type")]
+
+
+class ApprovalRule(_Model):
+    """When a tool call needs a yes first, who gives it, and what they are asked."""
+
+    when: str | None = Field(
+        None,
+        description="A condition over the tool's arguments, e.g. \"time < '09:00' or "
+        "time > '17:00'\". Absent: always ask.",
+    )
+    by: Literal["caller", "operator"] = "caller"
+    message: str | None = Field(
+        None, description="What to ask; {name} is replaced by the argument 'name'."
+    )
+    timeout_s: float = Field(30.0, gt=0)
+    on_timeout: Literal["reject"] = "reject"
+
+
+Approval = Literal["never", "always"] | ApprovalRule
+
+
+class ToolSpec(_Model):
+    """A tool: exactly one of ref, entry_point or builtin."""
+
+    ref: Ref | None = None
+    entry_point: str | None = Field(None, description="An entry point in group agentgraph.tools.")
+    builtin: BuiltinName | None = Field(None, description="A call-control tool of agentgraph.")
+    description: str | None = Field(None, description="Overrides the function's docstring.")
+    timeout_s: float | None = Field(None, gt=0)
+    approval: Approval | None = None
+
+
+class BuiltinToolUse(_Model):
+    """A built-in call tool listed directly in an agent's tools."""
+
+    builtin: BuiltinName
+    approval: Approval | None = None
+
+
+class MatchSpec(_Model):
+    """Words or a regular expression that must not appear in the agent's speech."""
+
+    keywords: list[str] | None = Field(None, min_length=1)
+    regex: str | None = None
+
+
+class GuardrailSpec(_Model):
+    """An output guardrail: exactly one of match, check, ref or entry_point."""
+
+    match: MatchSpec | None = None
+    check: str | None = Field(
+        None, description="An instruction a text model judges the output against."
+    )
+    ref: Ref | None = None
+    entry_point: str | None = Field(
+        None, description="An entry point in group agentgraph.guardrails."
+    )
+    message: str | None = Field(None, description="What the agent says instead when tripped.")
+    debounce_length: int = Field(100, ge=1, description="Check every N characters of transcript.")
+
+
+class PromptFile(_Model):
+    """Instructions read from a file, relative to the graph file."""
+
+    file: str
+
+
+class HandoffSpec(_Model):
+    """A handoff edge with its own description for the model."""
+
+    to: str
+    description: str | None = None
+
+
+class AgentSpec(_Model):
+    """One agent: instructions plus what it may use and whom it may hand over to."""
+
+    instructions: str | PromptFile
+    handoff_description: str | None = None
+    tools: list[str | BuiltinToolUse] = Field(default_factory=list)
+    guardrails: list[str] = Field(default_factory=list)
+    handoffs: list[str | HandoffSpec] = Field(default_factory=list)
+    turn_detection: TurnDetection | None = None
+
+
+class SipOpenAISpec(_Model):
+    """OpenAI's SIP connector: a webhook receives realtime.call.incoming."""
+
+    webhook_secret: str = Field(description="The whsec_... signing secret; use ${...}.")
+    listen: HostPort = "127.0.0.1:8000"
+    path: str = "/openai/webhook"
+    project_id: str | None = None
+
+
+class SipSpec(_Model):
+    """Answering phone calls directly as a SIP user agent (and/or via OpenAI)."""
+
+    listen: HostPort = Field("127.0.0.1:5060", description="UDP address to listen on.")
+    allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8"],
+        description="Networks (CIDR) allowed to call in.",
+    )
+    max_calls: int = Field(4, ge=1, le=1000)
+    routes: dict[str, str] = Field(
+        default_factory=dict, description="Dialled number -> the agent that answers."
+    )
+    codecs: list[CodecName] = Field(default_factory=_default_codecs)
+    openai: SipOpenAISpec | None = None
+
+
+class Graph(_Model):
+    """An agentgraph graph file, version 1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, title="agentgraph graph")
+
+    version: Literal[1] = Field(description="The language version; always 1.")
+    name: str
+    description: str | None = None
+    model: ModelSpec = Field(default_factory=lambda: ModelSpec.model_validate({}))
+    voice: Voice = "marin"
+    audio: AudioSpec = Field(default_factory=AudioSpec)
+    transcription: TranscriptionSpec | None = None
+    turn_detection: TurnDetection | None = None
+    noise_reduction: Literal["near_field", "far_field"] | None = None
+    start: str | None = Field(None, description="The first agent; default: the first listed.")
+    variables: dict[str, str | int | float | bool] = Field(
+        default_factory=dict, description="Values for {{name}} placeholders in instructions."
+    )
+    tools: dict[str, ToolSpec] = Field(default_factory=dict)
+    guardrails: dict[str, GuardrailSpec] = Field(default_factory=dict)
+    agents: dict[str, AgentSpec] = Field(min_length=1)
+    sip: SipSpec | None = None

@@ -1,0 +1,354 @@
+"""Pass 2: cross-references and meaning, on a graph that already fits the schema.
+
+Checks: every tool, guardrail and handoff has exactly one source; start, handoff, tool,
+guardrail and SIP-route names exist; no agent ends up with two tools of one name once the
+handoff tools (`transfer_to_<agent>`) are added; approval conditions parse and use real
+parameters (when the tool's parameters are known); prompt files exist; `{{name}}`
+placeholders have variables. Warnings: unreachable agents, agents that can never hand back
+or end, self-handoffs, unused tools and guardrails, secrets written literally.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from agentgraph.spec.condition import ConditionError, parse_condition
+from agentgraph.spec.findings import Finding, Pos, did_you_mean
+from agentgraph.spec.loader import Document, PathKey
+from agentgraph.spec.models import (
+    AgentSpec,
+    ApprovalRule,
+    BuiltinToolUse,
+    Graph,
+    HandoffSpec,
+    PromptFile,
+    ToolSpec,
+)
+
+__all__ = ["BUILTIN_PARAMS", "SENTINEL", "check_graph", "handoff_tool_name"]
+
+#: Stands in for a list item or name that pass 1 already reported; pass 2 skips it.
+SENTINEL = "\x00"
+
+#: Parameters of the built-in call tools (agentgraph.realtime.call_tools).
+BUILTIN_PARAMS: dict[str, frozenset[str]] = {
+    "end_call": frozenset(),
+    "transfer_call": frozenset({"target"}),
+}
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_MAX_PROMPT_BYTES = 1_000_000
+
+
+def handoff_tool_name(agent_name: str) -> str:
+    """The handoff tool's name, as `agentgraph.realtime.handoffs.transfer_tool_name`."""
+    slug = re.sub(r"[^0-9a-zA-Z_]", "_", agent_name.strip().replace(" ", "_")).lower()
+    return f"transfer_to_{slug}"
+
+
+def check_graph(
+    doc: Document,
+    graph: Graph,
+    *,
+    base_dir: Path,
+    tool_params: Mapping[str, Collection[str]] | None = None,
+) -> tuple[str, dict[str, str]]:
+    """Run every pass-2 check, adding findings to `doc`.
+
+    Args:
+        doc: the document (positions, and where findings go).
+        graph: the validated models.
+        base_dir: the folder prompt files are relative to.
+        tool_params: tool name -> its parameter names, for tools whose code was imported.
+
+    Returns:
+        The start agent's name and each agent's instructions text (prompt files read,
+        `{{name}}` placeholders filled).
+    """
+    known = dict(tool_params or {})
+    for name, tool in graph.tools.items():
+        if tool.builtin is not None:
+            known.setdefault(name, BUILTIN_PARAMS[tool.builtin])
+    _check_tools(doc, graph, known)
+    _check_guardrails(doc, graph)
+    start = _check_start(doc, graph)
+    for name, agent in graph.agents.items():
+        _check_agent(doc, graph, name, agent)
+    instructions = {
+        name: _instructions(doc, graph, name, agent, base_dir)
+        for name, agent in graph.agents.items()
+    }
+    _check_sip(doc, graph)
+    _check_model(doc, graph)
+    _warn_graph_shape(doc, graph, start)
+    return start, instructions
+
+
+def _check_tools(doc: Document, graph: Graph, known: Mapping[str, Collection[str]]) -> None:
+    for name, tool in graph.tools.items():
+        path: PathKey = ("tools", name)
+        if not _TOOL_NAME.match(name):
+            doc.add("AG107", f"tool name '{name}' is not a valid function name", path, key=True,
+                    hints=("use letters, digits, '_' and '-' (at most 64)",))
+        sources = [k for k in ("ref", "entry_point", "builtin") if getattr(tool, k) is not None]
+        if not sources:
+            doc.add("AG104", f"tool '{name}' needs one of ref, entry_point or builtin", path,
+                    key=True, hints=(f"e.g. ref: \"my_package.tools:{name}\"",))
+        elif len(sources) > 1:
+            doc.add("AG103", f"tool '{name}' has both {sources[0]} and {sources[1]}; keep one",
+                    (*path, sources[1]), key=True)
+        if isinstance(tool.approval, ApprovalRule):
+            _check_approval(doc, tool.approval, (*path, "approval"), known.get(name))
+
+
+def _check_approval(
+    doc: Document, rule: ApprovalRule, path: PathKey, params: Collection[str] | None
+) -> None:
+    names: dict[str, int] = {}
+    if rule.when is not None:
+        try:
+            names = dict(parse_condition(rule.when).names)
+        except ConditionError as exc:
+            _add_at(doc, "AG206", f"approval condition: {exc}", (*path, "when"), exc.offset,
+                    hints=("e.g. when: \"time < '09:00' or time > '17:00'\"",))
+    if params is not None:
+        for name, offset in names.items():
+            if name not in params:
+                _add_at(doc, "AG207", f"approval condition uses '{name}', which is not a "
+                        "parameter of this tool", (*path, "when"), offset,
+                        hints=did_you_mean(name, params, what="parameters"))
+    if rule.message is not None:
+        try:
+            fields = [f for _, f, _, _ in string.Formatter().parse(rule.message) if f]
+        except ValueError as exc:
+            doc.add("AG107", f"approval message: {exc}", (*path, "message"),
+                    hints=("write {name} for an argument and {{ or }} for a literal brace",))
+            return
+        if params is not None:
+            for field in fields:
+                base = re.split(r"[.\[]", field, maxsplit=1)[0]
+                if base not in params:
+                    doc.add("AG207", f"approval message uses '{{{base}}}', which is not a "
+                            "parameter of this tool", (*path, "message"),
+                            hints=did_you_mean(base, params, what="parameters"))
+
+
+def _add_at(doc: Document, code: str, message: str, path: PathKey, offset: int,
+            hints: tuple[str, ...] = ()) -> None:
+    """A finding pointing inside a one-line scalar at character `offset` of its value."""
+    finding = doc.finding(code, message, path, hints=hints)
+    pos = finding.pos
+    if pos is not None and pos.line == pos.end_line and pos.line <= len(doc.lines):
+        first = doc.lines[pos.line - 1][pos.col - 1 : pos.col]
+        col = pos.col + offset + (1 if first in ("'", '"') else 0)
+        finding = Finding(code=finding.code, message=finding.message, file=finding.file,
+                          pos=Pos(pos.line, col, pos.line, col + 1), path=finding.path,
+                          hints=finding.hints, source_line=finding.source_line,
+                          secrets=finding.secrets)
+    doc.findings.append(finding)
+
+
+def _check_guardrails(doc: Document, graph: Graph) -> None:
+    for name, guard in graph.guardrails.items():
+        path: PathKey = ("guardrails", name)
+        sources = [k for k in ("match", "check", "ref", "entry_point")
+                   if getattr(guard, k) is not None]
+        if not sources:
+            doc.add("AG104", f"guardrail '{name}' needs one of match, check, ref or entry_point",
+                    path, key=True, hints=("e.g. match: {keywords: [price, cost]}",))
+        elif len(sources) > 1:
+            doc.add("AG103", f"guardrail '{name}' has both {sources[0]} and {sources[1]}; "
+                    "keep one", (*path, sources[1]), key=True)
+        if guard.match is not None:
+            if guard.match.keywords is None and guard.match.regex is None:
+                doc.add("AG104", "match needs keywords or regex", (*path, "match"), key=True)
+            if guard.match.regex is not None:
+                try:
+                    re.compile(guard.match.regex)
+                except re.error as exc:
+                    doc.add("AG107", f"regular expression does not compile: {exc}",
+                            (*path, "match", "regex"))
+
+
+def _check_start(doc: Document, graph: Graph) -> str:
+    agents = list(graph.agents)
+    if graph.start is None:
+        return agents[0]
+    if graph.start not in graph.agents:
+        doc.add("AG201", f"start agent '{graph.start}' is not defined", ("start",),
+                hints=did_you_mean(graph.start, agents, what="agents"))
+        return agents[0]
+    return graph.start
+
+
+def _check_agent(doc: Document, graph: Graph, name: str, agent: AgentSpec) -> None:
+    base: PathKey = ("agents", name)
+    seen: dict[str, PathKey] = {}
+
+    def claim(tool_name: str, path: PathKey, what: str) -> None:
+        if tool_name in seen:
+            doc.add("AG205", f"agent '{name}' would have two tools named '{tool_name}' "
+                    f"({what})", path,
+                    hints=("rename the tool or remove the duplicate entry",))
+        else:
+            seen[tool_name] = path
+
+    for i, entry in enumerate(agent.tools):
+        path = (*base, "tools", i)
+        if isinstance(entry, BuiltinToolUse):
+            claim(entry.builtin, path, "built-in tool")
+            continue
+        if entry == SENTINEL:
+            continue
+        if entry not in graph.tools:
+            doc.add("AG203", f"tool '{entry}' is not defined under 'tools'", path,
+                    hints=did_you_mean(entry, graph.tools, what="tools"))
+            continue
+        claim(entry, path, "listed twice")
+    for i, guard in enumerate(agent.guardrails):
+        if guard not in graph.guardrails and guard != SENTINEL:
+            doc.add("AG204", f"guardrail '{guard}' is not defined under 'guardrails'",
+                    (*base, "guardrails", i),
+                    hints=did_you_mean(guard, graph.guardrails, what="guardrails"))
+    for i, edge in enumerate(agent.handoffs):
+        target = edge.to if isinstance(edge, HandoffSpec) else edge
+        path = (*base, "handoffs", i, "to") if isinstance(edge, HandoffSpec) else (
+            *base, "handoffs", i)
+        if target == SENTINEL:
+            continue
+        if target not in graph.agents:
+            doc.add("AG202", f"handoff target '{target}' is not an agent", path,
+                    hints=did_you_mean(target, graph.agents, what="agents"))
+            continue
+        if target == name:
+            doc.add("AG303", f"agent '{name}' hands off to itself", path, severity="warning",
+                    hints=("remove this handoff; the agent already has the conversation",))
+        claim(handoff_tool_name(target), path, "handoff tool")
+
+
+def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec,
+                  base_dir: Path) -> str:
+    path: PathKey = ("agents", name, "instructions")
+    text = agent.instructions
+    if isinstance(text, PromptFile):
+        prompt = text
+        file = base_dir / prompt.file
+        try:
+            if file.stat().st_size > _MAX_PROMPT_BYTES:
+                raise OSError("file is larger than 1 MB")
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            doc.add("AG108", f"cannot read prompt file '{prompt.file}': {reason}",
+                    (*path, "file"),
+                    hints=(f"the path is relative to the graph file's folder ({base_dir})",))
+            return ""
+
+    def fill(m: re.Match[str]) -> str:
+        var = m.group(1)
+        if var not in graph.variables:
+            doc.add("AG209", f"instructions use {{{{{var}}}}} but there is no variable '{var}'",
+                    path, hints=did_you_mean(var, graph.variables, what="variables"))
+            return m.group(0)
+        value = graph.variables[var]
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    return _PLACEHOLDER.sub(fill, text) if "{{" in text else text
+
+
+def _check_sip(doc: Document, graph: Graph) -> None:
+    sip = graph.sip
+    if sip is None:
+        return
+    for number, target in sip.routes.items():
+        if target not in graph.agents:
+            doc.add("AG208", f"route {number} goes to '{target}', which is not an agent",
+                    ("sip", "routes", number),
+                    hints=did_you_mean(target, graph.agents, what="agents"))
+    for i, network in enumerate(sip.allow):
+        if network == SENTINEL:
+            continue
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            doc.add("AG107", f"'{network}' is not a network", ("sip", "allow", i),
+                    hints=("write an address or CIDR network, e.g. 10.0.0.0/8 or 127.0.0.1",))
+    listens: list[tuple[PathKey, str]] = [(("sip", "listen"), sip.listen)]
+    if sip.openai is not None:
+        listens.append((("sip", "openai", "listen"), sip.openai.listen))
+        _warn_literal(doc, sip.openai.webhook_secret, ("sip", "openai", "webhook_secret"))
+    for path, value in listens:
+        port = int(value.rsplit(":", 1)[1])
+        if port > 65535:
+            doc.add("AG107", f"port {port} is out of range (0-65535)", path)
+
+
+def _check_model(doc: Document, graph: Graph) -> None:
+    url = graph.model.base_url
+    if url is not None and not url.startswith(("ws://", "wss://", "http://", "https://")):
+        doc.add("AG107", f"base_url '{url}' must start with ws://, wss://, http:// or https://",
+                ("model", "base_url"))
+    if graph.model.api_key:
+        _warn_literal(doc, graph.model.api_key, ("model", "api_key"))
+
+
+def _warn_literal(doc: Document, value: str, path: PathKey) -> None:
+    if value and value not in doc.secrets and path not in doc.substituted:
+        doc.add("AG112", "secret written literally in the graph file", path, severity="warning",
+                hints=("write ${NAME} and set NAME in the environment, so the file can be "
+                       "shared and the value is redacted from output",))
+
+
+def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
+    edges: dict[str, list[str]] = {}
+    for name, agent in graph.agents.items():
+        edges[name] = [
+            e.to if isinstance(e, HandoffSpec) else e for e in agent.handoffs
+        ]
+        edges[name] = [t for t in edges[name] if t != SENTINEL]
+    roots = [start, *(t for t in (graph.sip.routes.values() if graph.sip else ()))]
+    seen: set[str] = set()
+    stack = [r for r in roots if r in graph.agents]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(t for t in edges[current] if t in graph.agents)
+    for name, agent in graph.agents.items():
+        if name not in seen:
+            doc.add("AG301", f"agent '{name}' is unreachable from the start agent '{start}'",
+                    ("agents", name), key=True, severity="warning",
+                    hints=(f"add '{name}' to some agent's handoffs, or remove it",))
+        elif len(graph.agents) > 1 and not edges[name] and not _can_end(graph, agent):
+            doc.add("AG302", f"agent '{name}' can never hand back or end the call",
+                    ("agents", name), key=True, severity="warning",
+                    hints=("add a handoff back (e.g. handoffs: [" + start + "]) or the "
+                           "built-in end_call tool",))
+    used_tools = {t for a in graph.agents.values() for t in a.tools if isinstance(t, str)}
+    if any(f.severity == "error" for f in doc.findings):
+        return  # usage warnings on a broken graph are noise
+    for name in graph.tools:
+        if name not in used_tools:
+            doc.add("AG304", f"tool '{name}' is not used by any agent", ("tools", name),
+                    key=True, severity="warning")
+    used_guards = {g for a in graph.agents.values() for g in a.guardrails}
+    for name in graph.guardrails:
+        if name not in used_guards:
+            doc.add("AG305", f"guardrail '{name}' is not used by any agent",
+                    ("guardrails", name), key=True, severity="warning")
+
+
+def _can_end(graph: Graph, agent: AgentSpec) -> bool:
+    for entry in agent.tools:
+        if isinstance(entry, BuiltinToolUse) and entry.builtin == "end_call":
+            return True
+        if isinstance(entry, str):
+            tool: ToolSpec | None = graph.tools.get(entry)
+            if tool is not None and tool.builtin == "end_call":
+                return True
+    return False
