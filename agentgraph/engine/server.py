@@ -1,0 +1,311 @@
+"""The asyncio shell of the embedded engine: a websockets server around `EngineProtocol`.
+
+Per connection: the handshake checks (path `/v1/realtime`, `model` or `call_id` in the
+query, `Authorization: Bearer …` or the browser subprotocols, answered with `realtime`),
+then one reader loop that feeds frames to the core, one writer task that drains what the
+core wants to send, and one timer at the core's `next_deadline()`. Policy requests are
+answered inline for the deterministic policy and in a task for the chat policy. No
+protocol rules live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed as WsConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from agentgraph.engine.policy.base import Decision, Policy
+from agentgraph.engine.protocol import EngineProtocol, Listener, PolicyRequest
+from agentgraph.engine.responses import Synthesizer
+from agentgraph.errors import UsageError
+
+__all__ = ["EmbeddedEngine"]
+
+log = logging.getLogger("agentgraph.engine")
+
+# A 15 MiB append is 20 MiB of base64 (realtime-protocol.md §1.4, §9).
+MAX_MESSAGE_BYTES = 21 * 1024 * 1024
+SESSION_SECONDS = 3600
+
+
+def _synthesizer(voice: Any, speed: float) -> Synthesizer:
+    name = voice if isinstance(voice, str) else "marin"
+    return _cached_synth(name, round(speed, 2))
+
+
+_SYNTHS: dict[tuple[str, float], Synthesizer] = {}
+
+
+def _cached_synth(voice: str, speed: float) -> Synthesizer:
+    from agentgraph.engine.tts import EspeakSynthesizer
+
+    key = (voice, speed)
+    synth = _SYNTHS.get(key)
+    if synth is None:
+        synth = _SYNTHS[key] = EspeakSynthesizer(voice, speed=speed)
+    return synth
+
+
+def _select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """Browsers offer `realtime, openai-insecure-api-key.…`: answer `realtime` (§1.3)."""
+    return Subprotocol("realtime") if "realtime" in offered else None
+
+
+class EmbeddedEngine:
+    """A local Realtime-protocol server: `async with EmbeddedEngine() as engine: engine.url`.
+
+    Args:
+        host: interface to listen on (loopback by default).
+        port: TCP port; 0 lets the OS choose.
+        policy: `rules` (deterministic, default) or `chat` (an OpenAI-compatible
+            chat-completions endpoint at `chat_base_url`, model `chat_model`).
+        voice_input: run VAD and speech recognition on input audio.
+        realtime_factor: how much faster than real time audio deltas are released.
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        policy: str = "rules",
+        chat_base_url: str | None = None,
+        chat_model: str | None = None,
+        chat_api_key: str | None = None,
+        voice_input: bool = True,
+        realtime_factor: float = 4.0,
+    ) -> None:
+        if policy not in ("rules", "chat"):
+            raise UsageError(f"unknown engine policy {policy!r}: use 'rules' or 'chat'")
+        if policy == "chat" and not chat_base_url:
+            raise UsageError("the chat policy needs a chat-completions base URL (--chat-url)")
+        self.host = host
+        self.port = port
+        self.policy = policy
+        self.chat_base_url = chat_base_url
+        self.chat_model = chat_model
+        self.chat_api_key = chat_api_key
+        self.voice_input = voice_input
+        self.realtime_factor = realtime_factor
+        self._server: Server | None = None
+
+    @property
+    def url(self) -> str:
+        """The websocket URL clients connect to (add `?model=…`)."""
+        return f"ws://{self.host}:{self.port}/v1/realtime"
+
+    async def __aenter__(self) -> EmbeddedEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        """Start listening; `port` then holds the bound port."""
+        try:
+            self._server = await serve(
+                self._handle,
+                self.host,
+                self.port,
+                process_request=self._check_request,
+                select_subprotocol=_select_subprotocol,
+                max_size=MAX_MESSAGE_BYTES,
+                compression=None,
+            )
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from exc
+        sockets = list(self._server.sockets)
+        self.port = sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        """Stop listening and close every session."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def serve_forever(self) -> None:
+        """Serve until cancelled."""
+        if self._server is None:
+            await self.start()
+        assert self._server is not None
+        await self._server.serve_forever()
+
+    # -- handshake ---------------------------------------------------------------------
+
+    def _check_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        url = urlsplit(request.path)
+        if url.path.rstrip("/") != "/v1/realtime":
+            return connection.respond(404, "Not found: connect to /v1/realtime\n")
+        query = parse_qs(url.query)
+        if not query.get("model") and not query.get("call_id"):
+            return connection.respond(400, "Missing required query parameter: model\n")
+        auth = request.headers.get("Authorization", "")
+        offered = ",".join(request.headers.get_all("Sec-WebSocket-Protocol"))
+        browser_key = any(
+            p.strip().startswith("openai-insecure-api-key.") for p in offered.split(",")
+        )
+        if not auth.lower().startswith("bearer ") and not browser_key:
+            return connection.respond(401, "Missing bearer authentication in header\n")
+        return None
+
+    # -- one connection ----------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        request = ws.request
+        assert request is not None
+        query = parse_qs(urlsplit(request.path).query)
+        loop = asyncio.get_running_loop()
+        if request.headers.get("OpenAI-Beta") or "openai-beta.realtime-v1" in ",".join(
+            request.headers.get_all("Sec-WebSocket-Protocol")
+        ):
+            await ws.send(
+                '{"type":"error","event_id":"event_beta","error":{"type":'
+                '"invalid_request_error","code":"beta_api_shape_disabled","message":'
+                '"The Realtime Beta API is no longer supported. Please use /v1/realtime '
+                'for the GA API.","param":null,"event_id":null}}'
+            )
+            await ws.close(4000, "beta_api_shape_disabled")
+            return
+        model = (query.get("model") or ["gpt-realtime"])[0]
+        listener = self._make_listener()
+        core = EngineProtocol(
+            model=model,
+            id_prefix=secrets.token_hex(4),
+            now=loop.time(),
+            today=dt.date.today(),
+            expires_at=int(time.time()) + SESSION_SECONDS,  # wall clock for the wire only
+            synthesizer=_synthesizer,
+            listener=listener,
+            realtime_factor=self.realtime_factor,
+        )
+        conn = _Connection(ws, core, self._make_policy(), loop)
+        await conn.run()
+
+    def _make_listener(self) -> Listener | None:
+        if not self.voice_input:
+            return None
+        try:
+            from agentgraph.engine.listener import SpeechListener
+        except ModuleNotFoundError:  # voice input lands in a later step; text still works
+            return None
+        return SpeechListener()
+
+    def _make_policy(self) -> Policy:
+        if self.policy == "chat":
+            from agentgraph.engine.policy.chat import ChatPolicy
+
+            assert self.chat_base_url is not None
+            return ChatPolicy(
+                base_url=self.chat_base_url,
+                model=self.chat_model or "local-model",
+                api_key=self.chat_api_key,
+            )
+        from agentgraph.engine.policy.rules import RulesPolicy
+
+        return RulesPolicy()
+
+
+class _Connection:
+    """Pumps one websocket through one `EngineProtocol` (reader, writer, timer)."""
+
+    def __init__(
+        self,
+        ws: ServerConnection,
+        core: EngineProtocol,
+        policy: Policy,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.ws = ws
+        self.core = core
+        self.policy = policy
+        self.loop = loop
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.timer: asyncio.TimerHandle | None = None
+        self.tasks: set[asyncio.Task[None]] = set()
+        self._decide_now: Callable[[Any], Decision] | None = getattr(policy, "decide_now", None)
+
+    async def run(self) -> None:
+        writer = asyncio.create_task(self._write())
+        try:
+            self._pump()
+            async for message in self.ws:
+                self.core.receive(message, self.loop.time())
+                self._pump()
+        except WsConnectionClosed:
+            pass
+        finally:
+            if self.timer is not None:
+                self.timer.cancel()
+            for task in self.tasks:
+                task.cancel()
+            self.outbox.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    def _pump(self) -> None:
+        """Feed policy answers, queue output, re-arm the timer (STYLE.md §b order)."""
+        for _ in range(8):  # policy answers may create more work; bounded
+            requests = self.core.events_received()
+            for frame in self.core.data_to_send():
+                self.outbox.put_nowait(frame)
+            if not requests:
+                break
+            for request in requests:
+                self._dispatch(request)
+        self._arm()
+
+    def _dispatch(self, request: PolicyRequest) -> None:
+        if self._decide_now is not None:
+            decision = self._decide_now(request.context)
+            self.core.receive_decision(request.response_id, decision, self.loop.time())
+            return
+        task = asyncio.create_task(self._decide(request))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _decide(self, request: PolicyRequest) -> None:
+        try:
+            decision = await self.policy.decide(request.context)
+        except Exception as exc:  # a failing LLM server must not kill the session
+            log.warning("policy failed: %s", exc)
+            decision = Decision(text="Sorry, I'm having trouble thinking right now.")
+        self.core.receive_decision(request.response_id, decision, self.loop.time())
+        self._pump()
+
+    def _arm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        deadline = self.core.next_deadline()
+        if deadline is not None:
+            self.timer = self.loop.call_at(deadline, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self.timer = None
+        self.core.handle_timeout(self.loop.time())
+        self._pump()
+
+    async def _write(self) -> None:
+        while True:
+            frame = await self.outbox.get()
+            if frame is None:
+                return
+            try:
+                await self.ws.send(frame)
+            except WsConnectionClosed:
+                return
