@@ -93,8 +93,8 @@ class Finding:
     def format(self) -> str:
         """The compiler-style block: `file:line:col: error AG101: message (at path)`."""
         where = f"{self.file}:{self.pos.line}:{self.pos.col}" if self.pos else self.file
-        lines = [f"{where}: {self.severity} {self.code}: {self._redact(self.message)} "
-                 f"(at {self.path})"]
+        at = f" (at {self.path})" if self.path != "$" else ""
+        lines = [f"{where}: {self.severity} {self.code}: {self._redact(self.message)}{at}"]
         if self.pos is not None and self.source_line is not None:
             src = self._redact(self.source_line.rstrip("\n"))
             gutter = str(self.pos.line)

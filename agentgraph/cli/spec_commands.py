@@ -1,0 +1,193 @@
+"""`agentgraph validate | schema | graph | init | tools`: the graph language's commands.
+
+Only flag parsing and printing live here. `validate` and `--help` import the spec layer
+only (never the runtime, audio or engine); `validate --import` and `tools --describe`
+import plugin code, on request.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import click
+
+from agentgraph.errors import PluginError, UsageError
+
+__all__ = ["graph", "init", "schema", "tools", "validate"]
+
+
+@click.command(help="Check graph files and report every finding.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text for people, json for machines.")
+@click.option("--import", "do_import", is_flag=True,
+              help="Also import the tools and guardrails and check their signatures.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) -> int:
+    """Exit 0 when every file is valid, 1 on findings, 2 when a file cannot be read."""
+    from agentgraph.spec import validate_file
+
+    if do_import:
+        from agentgraph.compile.check import validate_with_imports
+
+    exit_code = 0
+    reports = []
+    for file in files:
+        result = validate_with_imports(file) if do_import else validate_file(file)
+        errors = sum(1 for f in result.findings if f.severity == "error")
+        warnings = len(result.findings) - errors
+        unreadable = any(f.code == "AG001" for f in result.findings)
+        failed = errors > 0 or (strict and warnings > 0)
+        if unreadable:
+            exit_code = 2
+        elif failed and exit_code == 0:
+            exit_code = 1
+        if fmt == "json":
+            reports.append({"file": file, "valid": not failed, "errors": errors,
+                            "warnings": warnings,
+                            "findings": [f.to_json() for f in result.findings]})
+            continue
+        for finding in result.findings:
+            click.echo(finding.format())
+        status = "invalid" if failed else "ok"
+        click.echo(f"{file}: {status} ({errors} error(s), {warnings} warning(s))")
+    if fmt == "json":
+        click.echo(json.dumps({"files": reports, "valid": exit_code == 0}, indent=2))
+    return exit_code
+
+
+@click.command(help="Print the JSON Schema of the graph language.")
+def schema() -> None:
+    """The schema editors use to autocomplete graph files."""
+    from agentgraph.spec import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
+@click.command(help="Draw a graph's agents, handoffs and tools.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True)
+def graph(file: str, fmt: str) -> None:
+    """Print the graph as Mermaid (paste into Markdown) or DOT (`| dot -Tsvg`)."""
+    from agentgraph.spec import load_graph
+    from agentgraph.spec.draw import to_dot, to_mermaid
+
+    spec = load_graph(file)
+    click.echo(to_dot(spec) if fmt == "dot" else to_mermaid(spec), nl=False)
+
+
+_TEMPLATE = """\
+# yaml-language-server: $schema={schema}
+# Purpose: {title} — describe in one line what this graph is for.
+version: 1
+name: {title}
+model: {{provider: auto, name: gpt-realtime}}  # auto: OpenAI if OPENAI_API_KEY is set
+voice: marin
+turn_detection: {{type: server_vad, silence_duration_ms: 500}}
+tools:
+  get_weather: {{entry_point: get_weather}}     # from the agentgraph-demo plugin
+agents:
+  {agent}:
+    instructions: {{file: prompts/{slug}.md}}
+    tools: [get_weather]
+"""
+_PROMPT = """\
+You are {title}, a friendly voice assistant. Keep answers short: this is spoken aloud.
+When someone asks about the weather in a city, call get_weather.
+"""
+
+
+@click.command(help="Create a new graph file with a prompt file.")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
+              show_default=True, help="Where to create NAME.yaml and prompts/.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+def init(name: str, directory: str, force: bool) -> None:
+    """Scaffold NAME.yaml (with the schema line) and prompts/NAME.md."""
+    slug = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    if not slug:
+        raise UsageError(f"'{name}' has no letters or digits to name a file after")
+    agent = slug if slug[0].isalpha() else f"agent_{slug}"
+    base = Path(directory)
+    graph_file = base / f"{slug}.yaml"
+    prompt_file = base / "prompts" / f"{slug}.md"
+    for path in (graph_file, prompt_file):
+        if path.exists() and not force:
+            raise UsageError(f"{path} already exists (use --force to overwrite)")
+    from agentgraph.spec.schema import SCHEMA_ID
+
+    repo_schema = _find_repo_schema(base)
+    schema_ref = repo_schema or SCHEMA_ID
+    title = name.strip() or slug
+    try:
+        prompt_file.parent.mkdir(parents=True, exist_ok=True)
+        graph_file.write_text(
+            _TEMPLATE.format(schema=schema_ref, title=title, agent=agent, slug=slug),
+            encoding="utf-8",
+        )
+        prompt_file.write_text(_PROMPT.format(title=title), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {graph_file}: {exc.strerror or exc}") from exc
+    click.echo(f"created {graph_file} and {prompt_file}")
+    click.echo(f"next: agentgraph validate {graph_file} && agentgraph run {graph_file}")
+
+
+def _find_repo_schema(start: Path) -> str | None:
+    """A relative path to a checkout's schemas/agentgraph.schema.json, if there is one."""
+    here = start.resolve()
+    for parent in (here, *here.parents):
+        candidate = parent / "schemas" / "agentgraph.schema.json"
+        if candidate.is_file():
+            rel = Path(*([".."] * len(here.relative_to(parent).parts)))
+            return (rel / "schemas" / "agentgraph.schema.json").as_posix()
+    return None
+
+
+@click.command(help="List installed tools and guardrails.")
+@click.option("--describe", "describe", metavar="NAME", default=None,
+              help="Import one tool or guardrail and show its parameters.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def tools(describe: str | None, fmt: str) -> None:
+    """Without --describe nothing is imported: only package metadata is read."""
+    from agentgraph.plugins import list_entries
+
+    entries = list_entries()
+    if describe is None:
+        if fmt == "json":
+            click.echo(json.dumps([
+                {"name": e.name, "kind": e.kind, "group": e.group, "value": e.value,
+                 "distribution": e.dist, "version": e.version} for e in entries
+            ], indent=2))
+            return
+        if not entries:
+            click.echo("no tools or guardrails installed (try: pip install -e "
+                       "plugins/agentgraph-demo)")
+            return
+        width = max(len(e.name) for e in entries)
+        for e in entries:
+            click.echo(f"{e.kind:<9} {e.name:<{width}}  {e.dist} {e.version}  {e.value}")
+        return
+    from agentgraph.plugins import describe_tool, load_ref
+
+    matches = [e for e in entries if e.name == describe]
+    if not matches:
+        raise PluginError(f"no installed tool or guardrail is named '{describe}' "
+                          "(agentgraph tools lists them)")
+    entry = matches[0]
+    target = load_ref(entry.value)
+    sig = describe_tool(target, name=entry.name)
+    if fmt == "json":
+        click.echo(json.dumps({"name": entry.name, "kind": entry.kind,
+                               "distribution": entry.dist, "version": entry.version,
+                               "value": entry.value, "description": sig.description,
+                               "parameters": sig.parameters}, indent=2))
+        return
+    click.echo(f"{entry.kind} {entry.name}  ({entry.dist} {entry.version}, {entry.value})")
+    if sig.description:
+        click.echo(f"  {sig.description}")
+    click.echo("parameters:")
+    click.echo(json.dumps(sig.parameters, indent=2))
