@@ -25,6 +25,7 @@ from agentgraph.spec.models import (
     BuiltinToolUse,
     Graph,
     HandoffSpec,
+    NoTurnDetection,
     PromptFile,
     ToolSpec,
 )
@@ -187,6 +188,10 @@ def _check_start(doc: Document, graph: Graph) -> str:
 
 def _check_agent(doc: Document, graph: Graph, name: str, agent: AgentSpec) -> None:
     base: PathKey = ("agents", name)
+    if isinstance(agent.turn_detection, NoTurnDetection):
+        doc.add("AG103", "turn_detection type 'none' can only be set for the whole graph",
+                (*base, "turn_detection", "type"),
+                hints=("per agent, use server_vad or semantic_vad; or set 'none' at the top",))
     seen: dict[str, PathKey] = {}
 
     def claim(tool_name: str, path: PathKey, what: str) -> None:

@@ -1,0 +1,366 @@
+"""Spec -> `agentgraph.realtime` objects: the same objects a Python user would write.
+
+Order of work: tools once per graph (shared by the agents that list them), guardrails
+once per graph, agents without handoffs, then handoffs (agents may point at each other),
+then the session-wide model settings in the SDK's flat shape. Plugin references are
+loaded here, so compiling runs plugin code; validation does not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentgraph.errors import PluginError
+from agentgraph.plugins import GUARDRAIL_GROUP, TOOL_GROUP, load_entry, load_ref
+from agentgraph.realtime import (
+    ApprovalPolicy,
+    FunctionTool,
+    GuardrailFunctionOutput,
+    Handoff,
+    RealtimeAgent,
+    RealtimeOutputGuardrail,
+    end_call,
+    function_tool,
+    handoff,
+    make_transfer_call,
+)
+from agentgraph.spec import Spec, parse_condition
+from agentgraph.spec.models import (
+    ApprovalRule,
+    BuiltinToolUse,
+    GuardrailSpec,
+    HandoffSpec,
+    NoTurnDetection,
+    SemanticVad,
+    ServerVad,
+    ToolSpec,
+)
+
+__all__ = [
+    "CompiledGraph",
+    "MatchGuardrail",
+    "ModelChoice",
+    "SipOpenAISettings",
+    "SipSettings",
+    "approval_policy",
+    "compile_graph",
+    "turn_detection_wire",
+]
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """Which model backend to use; `provider` stays as written (auto is resolved by the app).
+
+    Attributes:
+        provider: "auto" (OpenAI when OPENAI_API_KEY is set, else local), "openai", "local".
+        name: the Realtime model name.
+        base_url: a Realtime-compatible URL, or None for the provider's default.
+        api_key: the key from the graph (usually `${OPENAI_API_KEY}`); never printed.
+    """
+
+    provider: str
+    name: str
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SipOpenAISettings:
+    """OpenAI SIP connector: where the `realtime.call.incoming` webhook listens."""
+
+    webhook_secret: str = field(repr=False)
+    host: str
+    port: int
+    path: str
+    project_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SipSettings:
+    """Direct SIP: listen address, who may call, how many at once, routes to agents."""
+
+    host: str
+    port: int
+    allow: tuple[IpNetwork, ...]
+    max_calls: int
+    routes: Mapping[str, str]
+    codecs: tuple[str, ...]
+    start_agent: str
+    openai: SipOpenAISettings | None = None
+
+    def allows(self, address: str) -> bool:
+        """Whether a caller at `address` (an IP) may call."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.allow)
+
+    def agent_for(self, number: str | None) -> str:
+        """The agent that answers calls to `number` (the start agent when unrouted)."""
+        if number is not None and number in self.routes:
+            return self.routes[number]
+        return self.start_agent
+
+
+@dataclass(frozen=True)
+class CompiledGraph:
+    """A graph ready to run.
+
+    Attributes:
+        name: the graph's name.
+        starting_agent: the agent the session starts with.
+        agents: every agent by name.
+        run_config: a `RealtimeRunConfig` dict: `{"model_settings": {...}}` (flat shape).
+        model: the model backend choice.
+        sip: SIP settings, or None when the graph has no `sip` section.
+        spec: the validated spec it came from (secrets, warnings, positions).
+    """
+
+    name: str
+    starting_agent: RealtimeAgent
+    agents: dict[str, RealtimeAgent]
+    run_config: dict[str, Any]
+    model: ModelChoice
+    sip: SipSettings | None
+    spec: Spec = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchGuardrail:
+    """The built-in `match` guardrail: trips when the pattern occurs (case-insensitive)."""
+
+    pattern: re.Pattern[str]
+    message: str | None = None
+
+    @classmethod
+    def from_words(cls, keywords: list[str] | None, regex: str | None,
+                   message: str | None = None) -> MatchGuardrail:
+        parts = []
+        if keywords:
+            parts.append(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\b")
+        if regex:
+            parts.append(f"(?:{regex})")
+        return cls(re.compile("|".join(parts), re.IGNORECASE), message)
+
+    def __call__(self, context: Any, agent: Any, text: str) -> GuardrailFunctionOutput:
+        match = self.pattern.search(text)
+        if match is None:
+            return GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
+        info = self.message or f"Do not say '{match.group(0)}'."
+        return GuardrailFunctionOutput(output_info=info, tripwire_triggered=True)
+
+
+def approval_policy(rule: ApprovalRule | str | None) -> ApprovalPolicy | None:
+    """The runtime policy for a YAML `approval:` value (None for never/absent)."""
+    if rule is None or rule == "never":
+        return None
+    if rule == "always":
+        rule = ApprovalRule.model_validate({})
+    assert isinstance(rule, ApprovalRule)
+    return ApprovalPolicy(
+        when=parse_condition(rule.when) if rule.when is not None else None,
+        by=rule.by,
+        message=rule.message,
+        timeout_s=rule.timeout_s,
+        on_timeout=rule.on_timeout,
+    )
+
+
+def turn_detection_wire(td: SemanticVad | ServerVad | NoTurnDetection | None
+                        ) -> dict[str, Any] | None:
+    """The GA `turn_detection` object (None for manual turns)."""
+    if td is None or isinstance(td, NoTurnDetection):
+        return None
+    wire = td.model_dump(exclude_none=True)
+    if wire["type"] == "vad":
+        wire["type"] = "server_vad"
+    return wire
+
+
+def _where(section: str, name: str) -> str:
+    return f"{section}.{name}"
+
+
+def _load(section: str, name: str, ref: str | None, entry_point: str | None,
+          group: str) -> Any:
+    try:
+        if ref is not None:
+            return load_ref(ref)
+        assert entry_point is not None
+        return load_entry(group, entry_point)
+    except PluginError as exc:
+        raise PluginError(f"{_where(section, name)}: {exc}") from exc
+
+
+def _builtin(kind: str, name: str, approval: ApprovalRule | str | None) -> FunctionTool:
+    if kind == "end_call":
+        tool = end_call
+        if approval is not None:
+            tool = dataclasses.replace(tool, approval=approval_policy(approval))
+    elif approval is None:
+        tool = make_transfer_call()  # transfer needs approval by default
+    else:
+        policy = approval_policy(approval)
+        tool = dataclasses.replace(make_transfer_call(), approval=policy)
+    return tool if tool.name == name else dataclasses.replace(tool, name=name)
+
+
+def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
+    if spec.builtin is not None:
+        tool = _builtin(spec.builtin, name, spec.approval)
+        if spec.description or spec.timeout_s is not None:
+            tool = dataclasses.replace(
+                tool,
+                description=spec.description or tool.description,
+                timeout_s=spec.timeout_s if spec.timeout_s is not None else tool.timeout_s,
+            )
+        return tool
+    target = _load("tools", name, spec.ref, spec.entry_point, TOOL_GROUP)
+    policy = approval_policy(spec.approval)
+    if isinstance(target, FunctionTool):
+        changes: dict[str, Any] = {}
+        if target.name != name:
+            changes["name"] = name
+        if spec.description is not None:
+            changes["description"] = spec.description
+        if spec.timeout_s is not None:
+            changes["timeout_s"] = spec.timeout_s
+        if spec.approval is not None:
+            changes["approval"] = policy
+            if spec.approval == "never":
+                changes["needs_approval"] = False
+        result: FunctionTool = dataclasses.replace(target, **changes) if changes else target
+        return result
+    if not callable(target):
+        raise PluginError(f"tools.{name}: {type(target).__name__} is not a function or "
+                          "FunctionTool")
+    wrapped: FunctionTool = function_tool(
+        target,
+        name_override=name if name != getattr(target, "__name__", None) else None,
+        description_override=spec.description,
+        timeout_s=spec.timeout_s,
+        approval=policy,
+    )
+    return wrapped
+
+
+def _compile_guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
+    if spec.match is not None:
+        fn = MatchGuardrail.from_words(spec.match.keywords, spec.match.regex, spec.message)
+        return RealtimeOutputGuardrail(guardrail_function=fn, name=name,
+                                       debounce_length=spec.debounce_length,
+                                       message=spec.message)
+    if spec.check is not None:
+        raise PluginError(
+            f"guardrails.{name}: 'check' guardrails need a text model runner, which this "
+            "build of agentgraph.realtime does not provide; use 'match' or a plugin guardrail"
+        )
+    target = _load("guardrails", name, spec.ref, spec.entry_point, GUARDRAIL_GROUP)
+    if isinstance(target, RealtimeOutputGuardrail):
+        return dataclasses.replace(target, name=name, debounce_length=spec.debounce_length,
+                                   message=spec.message or target.message)
+    if not callable(target):
+        raise PluginError(f"guardrails.{name}: {type(target).__name__} is not a function")
+    return RealtimeOutputGuardrail(guardrail_function=target, name=name,
+                                   debounce_length=spec.debounce_length, message=spec.message)
+
+
+def _model_settings(spec: Spec) -> dict[str, Any]:
+    g = spec.graph
+    settings: dict[str, Any] = {
+        "model_name": g.model.name,
+        "voice": g.voice,
+        "modalities": ["audio"],
+        "input_audio_format": g.audio.input_format,
+        "output_audio_format": g.audio.output_format,
+    }
+    if g.transcription is not None:
+        settings["input_audio_transcription"] = g.transcription.model_dump(exclude_none=True)
+    if g.turn_detection is not None:
+        settings["turn_detection"] = turn_detection_wire(g.turn_detection)
+    if g.noise_reduction is not None:
+        settings["input_audio_noise_reduction"] = {"type": g.noise_reduction}
+    return settings
+
+
+def _sip(spec: Spec) -> SipSettings | None:
+    sip = spec.graph.sip
+    if sip is None:
+        return None
+    host, port = sip.listen.rsplit(":", 1)
+    openai = None
+    if sip.openai is not None:
+        o_host, o_port = sip.openai.listen.rsplit(":", 1)
+        openai = SipOpenAISettings(
+            webhook_secret=sip.openai.webhook_secret, host=o_host.strip("[]"), port=int(o_port),
+            path=sip.openai.path, project_id=sip.openai.project_id,
+        )
+    return SipSettings(
+        host=host.strip("[]"),
+        port=int(port),
+        allow=tuple(ipaddress.ip_network(n, strict=False) for n in sip.allow),
+        max_calls=sip.max_calls,
+        routes=dict(sip.routes),
+        codecs=tuple(sip.codecs),
+        start_agent=spec.start,
+        openai=openai,
+    )
+
+
+def compile_graph(spec: Spec) -> CompiledGraph:
+    """Build the runtime objects for a validated graph.
+
+    Args:
+        spec: from `agentgraph.spec.load_graph`.
+
+    Raises:
+        PluginError: a tool or guardrail reference cannot be imported or used.
+    """
+    g = spec.graph
+    tools = {name: _compile_tool(name, t) for name, t in g.tools.items()}
+    guards = {name: _compile_guardrail(name, s) for name, s in g.guardrails.items()}
+    agents: dict[str, RealtimeAgent] = {}
+    for name, a in g.agents.items():
+        agent_tools: list[FunctionTool] = []
+        for entry in a.tools:
+            if isinstance(entry, BuiltinToolUse):
+                agent_tools.append(_builtin(entry.builtin, entry.builtin, entry.approval))
+            else:
+                agent_tools.append(tools[entry])
+        agents[name] = RealtimeAgent(
+            name=name,
+            instructions=spec.instructions[name],
+            tools=agent_tools,
+            output_guardrails=[guards[x] for x in a.guardrails],
+            handoff_description=a.handoff_description,
+            turn_detection=turn_detection_wire(a.turn_detection),
+        )
+    for name, a in g.agents.items():
+        edges: list[RealtimeAgent | Handoff] = []
+        for edge in a.handoffs:
+            if isinstance(edge, HandoffSpec):
+                edges.append(handoff(agents[edge.to], tool_description_override=edge.description)
+                             if edge.description else agents[edge.to])
+            else:
+                edges.append(agents[edge])
+        agents[name].handoffs = edges
+    api_key = g.model.api_key or None
+    return CompiledGraph(
+        name=g.name,
+        starting_agent=agents[spec.start],
+        agents=agents,
+        run_config={"model_settings": _model_settings(spec)},
+        model=ModelChoice(provider=g.model.provider, name=g.model.name,
+                          base_url=g.model.base_url, api_key=api_key),
+        sip=_sip(spec),
+        spec=spec,
+    )
