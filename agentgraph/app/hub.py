@@ -160,15 +160,18 @@ class ObservedSession:
         """The real session."""
         return self._session
 
-    async def send_audio(self, audio: bytes, **kwargs: Any) -> None:
-        self._hub.caller_audio(audio)
-        await self._session.send_audio(audio, **kwargs)
-        if kwargs.get("commit"):
+    async def send_audio(self, audio: bytes, *, commit: bool = False) -> None:
+        if audio:
+            self._hub.caller_audio(audio)
+        if commit:
+            await self._session.send_audio(audio, commit=True)
             self._hub.caller_turn_ended()
+        else:
+            await self._session.send_audio(audio)
 
-    async def send_message(self, message: str) -> None:
-        self._hub.caller_text(message)
-        await self._session.send_message(message)
+    async def send_message(self, text: str) -> None:
+        self._hub.caller_text(text)
+        await self._session.send_message(text)
 
     async def interrupt(self) -> None:
         await self._session.interrupt()

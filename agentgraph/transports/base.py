@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import abc
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -61,11 +61,15 @@ class PlaybackTracker(Protocol):
 
 
 class TransportSession(Protocol):
-    """The part of `agentgraph.realtime.RealtimeSession` a transport uses."""
+    """The part of `agentgraph.realtime.RealtimeSession` a transport uses.
 
-    async def send_audio(self, audio: bytes) -> None: ...
+    `send_audio`/`send_message` return awaitables (awaiting them is optional for the
+    session, but transports await them so back-pressure works with any session).
+    """
 
-    async def send_message(self, message: str) -> None: ...
+    def send_audio(self, audio: bytes, *, commit: bool = False) -> Awaitable[None]: ...
+
+    def send_message(self, text: str) -> Awaitable[None]: ...
 
     async def interrupt(self) -> None: ...
 

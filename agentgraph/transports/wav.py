@@ -86,7 +86,7 @@ class WavTransport(Transport):
         try:
             await self.send_caller_audio(session, self.caller_audio)
             if self.manual_turns:
-                await session.send_audio(b"", commit=True)  # type: ignore[call-arg]
+                await session.send_audio(b"", commit=True)
                 pump.caller_turn()
             self.answered = await pump.wait_answered(
                 timeout_s=self.answer_timeout_s, no_answer_s=5.0
