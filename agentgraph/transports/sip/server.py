@@ -1,0 +1,331 @@
+"""The asyncio shell of the SIP UAS: one UDP socket for SIP, one per call for RTP.
+
+Every callback does the same steps (STYLE.md §b): feed the core, write
+`datagrams_to_send()`, re-arm the single deadline timer, dispatch `events_received()`.
+An `IncomingCall` opens the call's RTP socket and answers with its port; `CallConfirmed`
+starts the application's `on_call(call)` coroutine (one task per call); `CallEnded`
+releases the media. No protocol rules live here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from agentgraph.audio import AudioFormat
+from agentgraph.errors import InvalidState
+from agentgraph.transports.sip.events import (
+    Addr,
+    CallConfirmed,
+    CallEnded,
+    CallMedia,
+    DtmfReceived,
+    IncomingCall,
+    MessageDropped,
+    SipConfig,
+    SipEvent,
+    TransferResult,
+)
+from agentgraph.transports.sip.media import RtpPacer, RtpStream, SendTiming
+from agentgraph.transports.sip.protocol import SipServerProtocol
+
+__all__ = ["CallHandler", "SipCall", "SipServer", "loopback_handler"]
+
+log = logging.getLogger(__name__)
+
+
+class SipCall:
+    """One answered call as the application sees it; also the session's `call_control`."""
+
+    def __init__(self, server: SipServer, incoming: IncomingCall, rtp: RtpStream) -> None:
+        self.call_id = incoming.call_id
+        self.caller = incoming.caller
+        self.callee = incoming.callee
+        self.remote_addr = incoming.remote_addr
+        self.rtp = rtp
+        self.ended = asyncio.Event()
+        self.end_reason = ""
+        self.transfer_status: int | None = None
+        self._server = server
+        self._transfer_done: asyncio.Future[int] | None = None
+
+    @property
+    def audio_format(self) -> AudioFormat:
+        """G.711 flavour negotiated on the RTP leg (what the model should speak)."""
+        media = self.rtp.media
+        if media is not None and media.codec.name == "PCMA":
+            return AudioFormat.G711_ALAW
+        return AudioFormat.G711_ULAW
+
+    async def hangup(self) -> None:
+        """End the call with a BYE (CallControl)."""
+        self._server.protocol_hangup(self.call_id)
+
+    async def transfer(self, target: str, *, timeout_s: float = 10.0) -> None:
+        """Blind transfer by REFER (CallControl); waits for the REFER's answer.
+
+        Raises:
+            InvalidState: the call is not connected, or the transfer was refused.
+        """
+        self._transfer_done = asyncio.get_running_loop().create_future()
+        self._server.protocol_refer(self.call_id, target)
+        try:
+            status = await asyncio.wait_for(asyncio.shield(self._transfer_done), timeout_s)
+        except TimeoutError:
+            status = 408
+        if status >= 300:
+            raise InvalidState(f"transfer to {target} failed with SIP {status}")
+
+    def _transfer_event(self, event: TransferResult) -> None:
+        self.transfer_status = event.status
+        if self._transfer_done is not None and not self._transfer_done.done():
+            self._transfer_done.set_result(event.status)
+
+
+CallHandler = Callable[[SipCall], Awaitable[None]]
+
+
+async def loopback_handler(call: SipCall) -> None:
+    """Echo the caller's audio back (tests and the SIP+RTP benchmark)."""
+    ended = asyncio.ensure_future(call.ended.wait())
+    try:
+        while not call.ended.is_set():
+            getter = asyncio.ensure_future(call.rtp.audio_in.get())
+            done, _ = await asyncio.wait({getter, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                call.rtp.playout.push("echo", 0, getter.result())
+            else:
+                getter.cancel()
+    finally:
+        ended.cancel()
+
+
+class _SipEndpoint(asyncio.DatagramProtocol):
+    def __init__(self, server: SipServer) -> None:
+        self.server = server
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.server._datagram(data, (addr[0], addr[1]))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("SIP socket error: %s", exc)
+
+
+class SipServer:
+    """Answer SIP calls on UDP and run `on_call` for each connected call.
+
+    Args:
+        config: the UAS settings (advertised host/port are filled in by `start()` when
+            `config.port` is 0).
+        on_call: coroutine run once per confirmed call; when it returns we hang up.
+        rtp_host: address to bind RTP sockets on.
+        answer_delay_s: let it ring this long before answering (the caller may CANCEL).
+    """
+
+    def __init__(
+        self,
+        config: SipConfig,
+        *,
+        on_call: CallHandler = loopback_handler,
+        rtp_host: str | None = None,
+        answer_delay_s: float = 0.0,
+    ) -> None:
+        self.config = config
+        self.answer_delay_s = answer_delay_s
+        self.on_call = on_call
+        self.rtp_host = rtp_host or config.host
+        self.calls: dict[str, SipCall] = {}
+        self.completed_calls = 0
+        self.failed_calls = 0
+        self.timing = SendTiming()
+        self._core: SipServerProtocol | None = None
+        self._transport: asyncio.DatagramTransport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._pacer: RtpPacer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending: dict[str, RtpStream] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def address(self) -> Addr:
+        assert self._transport is not None, "server not started"
+        host, port = self._transport.get_extra_info("sockname")[:2]
+        return str(host), int(port)
+
+    async def start(self) -> SipServer:
+        """Bind the SIP socket (port 0 picks a free one)."""
+        self._loop = asyncio.get_running_loop()
+        transport, _ = await self._loop.create_datagram_endpoint(
+            lambda: _SipEndpoint(self), local_addr=(self.config.host, self.config.port)
+        )
+        self._transport = transport
+        port = int(transport.get_extra_info("sockname")[1])
+        if port != self.config.port:
+            from dataclasses import replace
+
+            self.config = replace(self.config, port=port)
+        self._core = SipServerProtocol(self.config)
+        self._pacer = RtpPacer()
+        return self
+
+    async def __aenter__(self) -> SipServer:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Hang up every call, stop the handlers and close sockets."""
+        for call_id in list(self.calls):
+            self.protocol_hangup(call_id)
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for stream in self._pending.values():
+            stream.close()
+        if self._pacer is not None:
+            self._pacer.close()
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._transport is not None:
+            self._transport.close()
+
+    # --- the shell loop: feed, write, re-arm, dispatch ----------------------------------
+
+    def _now(self) -> float:
+        assert self._loop is not None
+        return self._loop.time()
+
+    def _datagram(self, data: bytes, addr: Addr) -> None:
+        assert self._core is not None
+        self._core.receive(data, addr, self._now())
+        self._flush()
+
+    def _on_timer(self) -> None:
+        assert self._core is not None
+        self._timer = None
+        self._core.handle_timeout(self._now())
+        self._flush()
+
+    def _flush(self) -> None:
+        core, transport, loop = self._core, self._transport, self._loop
+        assert core is not None and transport is not None and loop is not None
+        for data, addr in core.datagrams_to_send():
+            transport.sendto(data, addr)
+        deadline = core.next_deadline()
+        if self._timer is not None and (deadline is None or self._timer.when() != deadline):
+            self._timer.cancel()
+            self._timer = None
+        if deadline is not None and self._timer is None:
+            self._timer = loop.call_at(deadline, self._on_timer)
+        for event in core.events_received():
+            self._dispatch(event)
+
+    def protocol_hangup(self, call_id: str) -> None:
+        assert self._core is not None
+        self._core.hangup(call_id, self._now())
+        self._flush()
+
+    def protocol_refer(self, call_id: str, target: str) -> None:
+        assert self._core is not None
+        self._core.refer(call_id, target, self._now())
+        self._flush()
+
+    def _dispatch(self, event: SipEvent) -> None:
+        match event:
+            case IncomingCall():
+                task = asyncio.ensure_future(self._answer(event))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            case CallMedia(call_id=call_id, media=media):
+                stream = self._pending.get(call_id)
+                if stream is not None:
+                    stream.set_media(media)
+            case CallConfirmed(call_id=call_id):
+                self._start_call(call_id)
+            case CallEnded(call_id=call_id, reason=reason):
+                self._finish(call_id, reason)
+            case DtmfReceived(call_id=call_id, digit=digit):
+                call = self.calls.get(call_id)
+                if call is not None:
+                    call.rtp.dtmf_in.put_nowait(digit)
+            case TransferResult(call_id=call_id):
+                call = self.calls.get(call_id)
+                if call is not None:
+                    call._transfer_event(event)
+            case MessageDropped(reason=reason, addr=addr):
+                log.info("dropped SIP datagram from %s:%s: %s", addr[0], addr[1], reason)
+
+    async def _answer(self, incoming: IncomingCall) -> None:
+        assert self._loop is not None and self._core is not None
+        if self.answer_delay_s > 0:
+            await asyncio.sleep(self.answer_delay_s)
+        rand = secrets.randbits(64)
+        stream = RtpStream(
+            ssrc=rand & 0xFFFFFFFF,
+            sequence=(rand >> 32) & 0xFFFF,
+            timestamp=(rand >> 16) & 0xFFFFFFFF,
+        )
+        try:
+            transport, _ = await self._loop.create_datagram_endpoint(
+                lambda: stream, local_addr=(self.rtp_host, 0)
+            )
+        except OSError as exc:
+            log.warning("no RTP port for call %s: %s", incoming.call_id, exc)
+            self._core.reject(incoming.call_id, 503, self._now())
+            self._flush()
+            return
+        stream.connection_made(transport)  # asyncio calls it later with call_soon
+        self._pending[incoming.call_id] = stream
+        self.calls[incoming.call_id] = SipCall(self, incoming, stream)
+        try:
+            self._core.accept(
+                incoming.call_id,
+                rtp_host=self.rtp_host,
+                rtp_port=stream.local_port,
+                now=self._now(),
+            )
+        except InvalidState:  # cancelled while we opened the socket
+            self._finish(incoming.call_id, "cancelled")
+            return
+        self._flush()
+
+    def _start_call(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is None:
+            return
+        assert self._pacer is not None
+        self._pacer.add(call.rtp)
+        task = asyncio.ensure_future(self._run_handler(call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_handler(self, call: SipCall) -> None:
+        try:
+            await self.on_call(call)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("call %s: handler failed", call.call_id)
+        if not call.ended.is_set():
+            await call.hangup()
+
+    def _finish(self, call_id: str, reason: str) -> None:
+        stream = self._pending.pop(call_id, None)
+        call = self.calls.pop(call_id, None)
+        if stream is not None:
+            if self._pacer is not None:
+                self._pacer.remove(stream)
+            self.timing.merge(stream.timing)
+            stream.close()
+        if call is not None:
+            call.end_reason = reason
+            call.ended.set()
+            if reason in ("remote hangup", "local hangup"):
+                self.completed_calls += 1
+            elif reason not in ("cancelled",):
+                self.failed_calls += 1
+        log.info("call %s ended: %s", call_id, reason)

@@ -1,0 +1,148 @@
+"""The SIP server against SIPp, a real SIP peer, on loopback: setup/teardown, RTP both
+ways, DTMF, CANCEL, OPTIONS, re-INVITE hold, 488, and BYE from our side."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
+
+from agentgraph.transports.sip.events import SipConfig
+from agentgraph.transports.sip.server import SipCall, SipServer, loopback_handler
+
+pytestmark = [needs_sipp, pytest.mark.peer]
+
+
+def server(**kw: object) -> SipServer:
+    return SipServer(SipConfig(host="127.0.0.1", port=0), **kw)  # type: ignore[arg-type]
+
+
+class Recorder:
+    """A call handler that echoes audio and keeps the call for assertions."""
+
+    def __init__(self) -> None:
+        self.calls: list[SipCall] = []
+        self.done = asyncio.Event()
+
+    async def __call__(self, call: SipCall) -> None:
+        self.calls.append(call)
+        try:
+            await loopback_handler(call)
+        finally:
+            self.done.set()
+
+
+async def test_call_with_pcap_audio_setup_and_teardown(tmp_path: Path) -> None:
+    rec = Recorder()
+    async with server(on_call=rec) as srv:
+        media = f'<nop><action><exec play_pcap_audio="{PCAPS}/g711a.pcap"/></action></nop>'
+        result = await run_sipp(
+            call_scenario(tmp_path, media=media), srv.address, duration_ms=2000, workdir=tmp_path
+        )
+        await asyncio.wait_for(rec.done.wait(), 2)
+    assert result.returncode == 0, result.stderr
+    (call,) = rec.calls
+    assert call.end_reason == "remote hangup"
+    assert call.callee == "1000"
+    assert call.rtp.media is not None and call.rtp.media.codec.name == "PCMA"
+    # ~2 s of the pcap (30 ms packets) reached us, and we sent 20 ms RTP the whole time
+    assert call.rtp.packets_received >= 50
+    assert call.rtp.packets_sent >= 80
+    assert srv.completed_calls == 1 and srv.failed_calls == 0
+
+
+async def test_rtp_both_ways_through_sipp_echo(tmp_path: Path) -> None:
+    pattern = [bytes([0x20 + i]) * 160 for i in range(50)]
+    echoed: list[bytes] = []
+    done = asyncio.Event()
+
+    async def handler(call: SipCall) -> None:
+        for i, frame in enumerate(pattern):
+            call.rtp.playout.push("reply", 0, frame)
+            assert i < 50
+        while not call.ended.is_set():
+            try:
+                frame = await asyncio.wait_for(call.rtp.audio_in.get(), 0.1)
+            except TimeoutError:
+                continue
+            if frame in pattern:
+                echoed.append(frame)
+        done.set()
+
+    async with server(on_call=handler) as srv:
+        result = await run_sipp(
+            call_scenario(tmp_path, codecs="0"),
+            srv.address,
+            duration_ms=2000,
+            workdir=tmp_path,
+            extra=["-rtp_echo"],
+        )
+        await asyncio.wait_for(done.wait(), 2)
+    assert result.returncode == 0, result.stderr
+    # every frame we sent came back, in order (SIPp echoes each RTP packet it gets)
+    assert echoed == pattern
+
+
+async def test_rfc4733_dtmf_from_sipp_pcap(tmp_path: Path) -> None:
+    rec = Recorder()
+    async with server(on_call=rec) as srv:
+        media = f'<nop><action><exec play_pcap_audio="{PCAPS}/dtmf_2833_1.pcap"/></action></nop>'
+        result = await run_sipp(
+            call_scenario(tmp_path, media=media), srv.address, duration_ms=1500, workdir=tmp_path
+        )
+        await asyncio.wait_for(rec.done.wait(), 2)
+    assert result.returncode == 0, result.stderr
+    (call,) = rec.calls
+    digits = []
+    while not call.rtp.dtmf_in.empty():
+        digits.append(call.rtp.dtmf_in.get_nowait())
+    assert digits == ["1"]
+
+
+async def test_cancel_while_ringing(tmp_path: Path) -> None:
+    rec = Recorder()
+    async with server(on_call=rec, answer_delay_s=1.0) as srv:
+        result = await run_sipp(SCENARIOS / "cancel.xml", srv.address, workdir=tmp_path)
+        await asyncio.sleep(1.2)  # the delayed answer finds the call gone
+        assert srv.calls == {}
+    assert result.returncode == 0, result.stderr
+    assert rec.calls == []
+
+
+async def test_options(tmp_path: Path) -> None:
+    async with server() as srv:
+        result = await run_sipp(SCENARIOS / "options.xml", srv.address, workdir=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+async def test_no_common_codec_is_488(tmp_path: Path) -> None:
+    async with server() as srv:
+        result = await run_sipp(SCENARIOS / "reject_codec.xml", srv.address, workdir=tmp_path)
+        assert srv.calls == {}
+    assert result.returncode == 0, result.stderr
+
+
+async def test_reinvite_hold_and_unhold_stops_and_resumes_rtp(tmp_path: Path) -> None:
+    rec = Recorder()
+    async with server(on_call=rec) as srv:
+        result = await run_sipp(
+            SCENARIOS / "hold.xml", srv.address, workdir=tmp_path, duration_ms=300
+        )
+        await asyncio.wait_for(rec.done.wait(), 2)
+    assert result.returncode == 0, result.stderr + result.stdout[-1500:]
+    (call,) = rec.calls
+    assert call.rtp.media is not None and not call.rtp.media.on_hold
+    # 0.3 s on hold of ~1.2 s total: fewer packets than the wall time allows
+    assert call.rtp.packets_sent < 55
+
+
+async def test_agent_hangs_up_with_bye(tmp_path: Path) -> None:
+    async def short(call: SipCall) -> None:
+        await asyncio.sleep(0.5)
+
+    async with server(on_call=short) as srv:
+        result = await run_sipp(SCENARIOS / "server_hangup.xml", srv.address, workdir=tmp_path)
+        assert srv.completed_calls == 1
+    assert result.returncode == 0, result.stderr
