@@ -4,6 +4,7 @@ Shaped like the OpenAI Agents SDK realtime API, so its examples run with the imp
 changed to `agentgraph.realtime`.
 """
 
+from agentgraph.models import OpenAIRealtimeSIPModel, OpenAIRealtimeWebSocketModel
 from agentgraph.realtime.agent import RealtimeAgent, ToolApprovalFunction
 from agentgraph.realtime.approval import ApprovalPolicy
 from agentgraph.realtime.call_tools import CallControl, end_call, make_transfer_call, transfer_call
@@ -48,6 +49,9 @@ from agentgraph.realtime.guardrails import (
 from agentgraph.realtime.handoffs import Handoff, handoff, transfer_tool_name
 from agentgraph.realtime.history import HistoryItem
 from agentgraph.realtime.playback import PlaybackState, RealtimePlaybackTracker
+from agentgraph.realtime.runner import RealtimeRunner
+from agentgraph.realtime.session import RealtimeSession
+from agentgraph.realtime.state import ConversationState
 from agentgraph.realtime.tool import FunctionTool, ToolContext, function_tool
 
 __all__ = [
@@ -55,12 +59,15 @@ __all__ = [
     "VOICES",
     "ApprovalPolicy",
     "CallControl",
+    "ConversationState",
     "FunctionTool",
     "GuardrailFunctionOutput",
     "Handoff",
     "HistoryItem",
     "ModelSettings",
     "ModelSettingsError",
+    "OpenAIRealtimeSIPModel",
+    "OpenAIRealtimeWebSocketModel",
     "PlaybackState",
     "RealtimeAgent",
     "RealtimeAgentEndEvent",
@@ -79,6 +86,8 @@ __all__ = [
     "RealtimePlaybackTracker",
     "RealtimeRawModelEvent",
     "RealtimeRunConfig",
+    "RealtimeRunner",
+    "RealtimeSession",
     "RealtimeSessionEvent",
     "RealtimeSpeechStartedEvent",
     "RealtimeSpeechStoppedEvent",
