@@ -399,9 +399,8 @@ class RealtimeSession:
 
     def request_response(self, response: dict[str, Any] | None = None) -> None:
         """Queue a `response.create`; it goes out when no response is active."""
-        if response is None and self._pending and self._pending[-1] is None:
-            return
-        self._pending.append(response)
+        if not (response is None and self._pending and self._pending[-1] is None):
+            self._pending.append(response)
         if self.state is not ConversationState.RESPONDING:
             self._move(Trigger.RESPONSE_REQUESTED)
         self.start_next_response()

@@ -138,7 +138,7 @@ async def test_server_vad_response_race_requeues_our_create(harness: Harness) ->
 
 
 async def test_unknown_voice_fails_before_connecting() -> None:
-    with pytest.raises(ModelSettingsError, match="unknown voice 'alloyy'.*did you mean 'alloy'"):
+    with pytest.raises(ModelSettingsError, match=r"unknown voice 'alloyy'.*did you mean 'alloy'"):
         RealtimeRunner(RealtimeAgent(name="a"), config={"model_settings": {"voice": "alloyy"}})
     with pytest.raises(ModelSettingsError, match="unknown output audio format"):
         RealtimeRunner(RealtimeAgent(name="a"),
