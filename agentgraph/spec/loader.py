@@ -55,6 +55,7 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     bad_paths: list[PathKey] = field(default_factory=list)
     substituted: set[PathKey] = field(default_factory=set)
+    unset: set[PathKey] = field(default_factory=set)
 
     def pos_of(self, path: PathKey, *, key: bool = False) -> Pos | None:
         """The position of the node at `path` (its key if `key`), or of the nearest parent."""
@@ -107,7 +108,7 @@ class _Walker:
         self.env = env
         self.active: set[int] = set()
 
-    def substitute(self, text: str, path: PathKey) -> str:
+    def substitute(self, text: str, path: PathKey, node: yaml.ScalarNode | None = None) -> str:
         if "$" not in text:
             return text
         self.doc.substituted.add(path)
@@ -130,13 +131,15 @@ class _Walker:
             if value is None:
                 default = m.group(2)
                 if default is None:
-                    self.doc.add(
+                    self.doc.unset.add(path)
+                    finding = self.doc.finding(
                         "AG106",
                         f"environment variable {name} is not set",
                         path,
                         hints=(f"set it (export {name}=...) or give a default: "
                                f"${{{name}:-value}}",),
                     )
+                    self.doc.findings.append(_narrow(finding, node, m.start(), m.end()))
                     return ""
                 return default
             if len(value) >= MIN_SECRET_LEN:
@@ -154,7 +157,7 @@ class _Walker:
                         hints=("remove the tag; graph files use plain YAML only",))
             if not node.style:  # None from PyYAML, "" from libyaml: plain (unquoted)
                 doc.plain.add(path)
-            return self.substitute(node.value, path)
+            return self.substitute(node.value, path, node)
         if id(node) in self.active:
             doc.add("AG111", "recursive alias: a node contains itself", path)
             return None
@@ -214,6 +217,22 @@ class _Walker:
                 for key, value in merged.items():
                     out.setdefault(key, value)
         return out
+
+
+def _narrow(finding: Finding, node: yaml.ScalarNode | None, start: int, end: int) -> Finding:
+    """Point a finding at `value[start:end]` when the scalar sits on one line as written."""
+    pos = finding.pos
+    if node is None or pos is None or pos.line != pos.end_line:
+        return finding
+    quote = 1 if node.style in ("'", '"') else 0
+    width = pos.end_col - pos.col - 2 * quote
+    if node.style not in (None, "", "'", '"') or width != len(node.value):
+        return finding  # folded, escaped or block scalar: keep the whole node
+    col = pos.col + quote + start
+    return Finding(code=finding.code, message=finding.message, file=finding.file,
+                   pos=Pos(pos.line, col, pos.line, col + (end - start)), path=finding.path,
+                   hints=finding.hints, severity=finding.severity,
+                   source_line=finding.source_line, secrets=finding.secrets)
 
 
 def compose_document(text: str, *, file: str, env: Mapping[str, str]) -> Document:

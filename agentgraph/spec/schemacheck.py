@@ -151,8 +151,8 @@ def _got(doc: Document, path: PathKey, value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    text = _source_text(doc, path)
-    return f"{_DESCRIBE.get(_kind(value), 'a value')} ({text or value!r})"
+    text = _source_text(doc, path) or repr(value)
+    return f"{_DESCRIBE.get(_kind(value), 'a value')} ({text})"
 
 
 def schema_findings(doc: Document, data: Any) -> None:
@@ -163,6 +163,9 @@ def schema_findings(doc: Document, data: Any) -> None:
 
 def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
     path: PathKey = (*prefix, *error.absolute_path)
+    if path in doc.unset:  # already reported as AG106; its empty value proves nothing
+        doc.bad_paths.append(path)
+        return
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     inst = error.instance
@@ -202,10 +205,9 @@ def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
         doc.add("AG103", f"'{inst}' is not allowed here; write {_one_of(words)}", path,
                 hints=did_you_mean(str(inst), words) if isinstance(inst, str) else ())
     elif kind in ("anyOf", "oneOf"):
-        doc.bad_paths.append(path)
         _report_union(doc, error, path)
     elif kind == "pattern":
-        doc.add("AG107", f"{inst!r} is badly formed", path, hints=_pattern_hint(path))
+        doc.add("AG107", _pattern_message(path, inst), path, hints=_pattern_hint(path))
     elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
                 "exclusiveMaximum": "less than"}[kind]
@@ -244,11 +246,13 @@ def _report_union(doc: Document, error: ValidationError, path: PathKey) -> None:
         prop = disc["propertyName"]
         mapping: dict[str, str] = disc["mapping"]
         if prop not in inst:
+            doc.bad_paths.append(path)
             doc.add("AG104", f"missing required key '{prop}'", path, key=bool(path),
                     hints=(f"{prop}: one of {', '.join(mapping)}",))
             return
         tag = inst[prop]
         if not isinstance(tag, str) or tag not in mapping:
+            doc.bad_paths.append(path)
             doc.add("AG103", f"{prop} '{tag}' is not allowed here; write {_one_of(list(mapping))}",
                     (*path, prop), hints=did_you_mean(str(tag), mapping))
             return
@@ -267,6 +271,7 @@ def _report_union(doc: Document, error: ValidationError, path: PathKey) -> None:
             else:
                 expected.extend(_DESCRIBE.get(t, t) for t in sorted(_types(b)))
         unique = list(dict.fromkeys(e for e in expected if e != "nothing"))
+        doc.bad_paths.append(path)
         doc.add("AG102", f"expected {' or '.join(unique)}, got {_got(doc, path, inst)}", path)
         return
     best = min(matching, key=lambda b: sum(1 for _ in _errors(b, inst)))
@@ -302,10 +307,19 @@ def _required_hint(path: PathKey, key: str) -> tuple[str, ...]:
     return ()
 
 
+def _pattern_message(path: PathKey, value: Any) -> str:
+    last = path[-1] if path else ""
+    if last == "ref":
+        return f"'{value}' is not an import string"
+    if last == "listen":
+        return f"'{value}' is not a host:port address"
+    return f"'{value}' is badly formed"
+
+
 def _pattern_hint(path: PathKey) -> tuple[str, ...]:
     last = path[-1] if path else ""
     if last == "ref":
-        return ("write 'package.module:function', e.g. 'agentgraph_demo.tools:get_weather'",)
+        return ("write 'package.module:function', e.g. 'agentgraph_demo.weather:get_weather'",)
     if last == "listen":
         return ("write host:port, e.g. '127.0.0.1:5060'",)
     return ()

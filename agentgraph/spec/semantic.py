@@ -250,7 +250,7 @@ def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec,
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             doc.add("AG108", f"cannot read prompt file '{prompt.file}': {reason}",
                     (*path, "file"),
-                    hints=(f"the path is relative to the graph file's folder ({base_dir})",))
+                    hints=("the path is relative to the folder of the graph file",))
             return ""
 
     def fill(m: re.Match[str]) -> str:
@@ -309,6 +309,8 @@ def _warn_literal(doc: Document, value: str, path: PathKey) -> None:
 
 
 def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
+    if any(f.severity == "error" for f in doc.findings):
+        return  # shape and usage warnings on a broken graph are noise
     edges: dict[str, list[str]] = {}
     for name, agent in graph.agents.items():
         edges[name] = [
@@ -335,8 +337,6 @@ def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
                     hints=("add a handoff back (e.g. handoffs: [" + start + "]) or the "
                            "built-in end_call tool",))
     used_tools = {t for a in graph.agents.values() for t in a.tools if isinstance(t, str)}
-    if any(f.severity == "error" for f in doc.findings):
-        return  # usage warnings on a broken graph are noise
     for name in graph.tools:
         if name not in used_tools:
             doc.add("AG304", f"tool '{name}' is not used by any agent", ("tools", name),
