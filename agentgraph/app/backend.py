@@ -19,6 +19,7 @@ from agentgraph.errors import UsageError
 __all__ = ["Backend", "choose_provider", "open_backend"]
 
 OPENAI_URL = "wss://api.openai.com/v1/realtime"
+LOCAL_KEY = "agentgraph-local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +115,11 @@ async def open_backend(
         url = _ws_url(str(base_url)) if base_url else OPENAI_URL
         yield Backend("openai", url, key, name, reason)
         return
+    # The engine, like OpenAI, wants a bearer token; any value does (it is loopback only).
     if base_url:  # a local engine that is already running (`agentgraph engine serve`)
-        yield Backend("local", _ws_url(str(base_url)), None, name, reason)
+        yield Backend("local", _ws_url(str(base_url)), LOCAL_KEY, name, reason)
         return
     from agentgraph.engine import EmbeddedEngine
 
     async with EmbeddedEngine() as engine:
-        yield Backend("local", engine.url, None, name, reason)
+        yield Backend("local", engine.url, LOCAL_KEY, name, reason)

@@ -62,9 +62,16 @@ class ConsoleRenderer:
     """
 
     def __init__(
-        self, mode: ConsoleMode = "text", *, out: TextIO | None = None, color: bool | None = None
+        self,
+        mode: ConsoleMode = "text",
+        *,
+        out: TextIO | None = None,
+        color: bool | None = None,
+        caller_transcripts: bool = True,
     ) -> None:
         self.mode = mode
+        self.caller_transcripts = caller_transcripts
+        self._speech_start_ms: int | None = None
         self.out = out if out is not None else sys.stdout
         isatty = getattr(self.out, "isatty", None)
         self.color = bool(isatty()) if color is None and callable(isatty) else bool(color)
@@ -89,6 +96,14 @@ class ConsoleRenderer:
             text = getattr(event, "transcript", "").strip()
             if text:
                 self._line(f"{self._style('you', 'cyan')}: {text}")
+            return
+        if kind == "speech_started":
+            self._speech_start_ms = getattr(event, "audio_start_ms", None)
+        if kind == "speech_stopped" and not self.caller_transcripts:
+            # without transcription the caller's words are unknown: show that they spoke
+            start, end = self._speech_start_ms, getattr(event, "audio_end_ms", None)
+            length = f" {(end - start) / 1000:.1f} s" if start is not None and end else ""
+            self._line(f"{self._style('you', 'cyan')}: (spoke{length}; transcription is off)")
             return
         if self.mode == "quiet" or kind in _SILENT:
             return

@@ -26,6 +26,7 @@ _NOT_SECRET_KEYS = frozenset(
 # Wire fields that carry base64 audio.
 _AUDIO_KEYS = frozenset({"audio", "delta_audio"})
 _MAX_DEPTH = 8
+_NAMED_TYPES = frozenset({"RealtimeAgent", "FunctionTool", "Handoff", "RealtimeOutputGuardrail"})
 
 
 def event_type(event: object) -> str:
@@ -80,8 +81,8 @@ def _convert(key: str, value: Any, depth: int) -> Any:
         return converted
     if isinstance(value, list | tuple):
         return [_convert(key, v, depth + 1) for v in value]
-    if hasattr(value, "name") and isinstance(value.name, str):
-        return value.name  # agents, tools, guardrails
+    if type(value).__name__ in _NAMED_TYPES:
+        return value.name  # agents, tools, handoffs, guardrails: by name
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: _convert(f.name, getattr(value, f.name), depth + 1)

@@ -106,6 +106,11 @@ def _manual_turns(compiled: Any) -> bool:
     return "turn_detection" in settings and settings["turn_detection"] is None
 
 
+def _transcribes(compiled: Any) -> bool:
+    settings = (getattr(compiled, "run_config", None) or {}).get("model_settings") or {}
+    return bool(settings.get("input_audio_transcription") or settings.get("transcription"))
+
+
 def _text_only(compiled: Any) -> bool:
     settings = (getattr(compiled, "run_config", None) or {}).get("model_settings") or {}
     modalities = settings.get("modalities") or settings.get("output_modalities") or ["audio"]
@@ -117,7 +122,8 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     out = out if out is not None else sys.stdout
     compiled = load_compiled(opts.graph)
     transport = build_transport(opts, manual_turns=_manual_turns(compiled))
-    console = ConsoleRenderer(opts.console, out=out)
+    console = ConsoleRenderer(opts.console, out=out,
+                              caller_transcripts=_transcribes(compiled))
     result = RunResult()
     loop = asyncio.get_running_loop()
     async with open_backend(compiled.model, force_provider=opts.provider) as backend:
