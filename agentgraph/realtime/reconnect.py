@@ -101,10 +101,12 @@ class Reconnector:
         assert conn is not None
         self.generation += 1
         self.count += 1
-        for role, text in session.history.transcript():
+        for index, (role, text) in enumerate(session.history.transcript()):
             content_type = "input_text" if role == "user" else "output_text"
+            item_id = f"item_rp{self.generation}_{index}"
+            session.replayed_items.add(item_id)  # already in our history: not added again
             conn.send(wire.ConversationItemCreate(item={
-                "type": "message", "role": role,
+                "id": item_id, "type": "message", "role": role,
                 "content": [{"type": content_type, "text": text}]}))
         pending = b"".join(self._audio)
         self._audio.clear()

@@ -121,6 +121,7 @@ class RealtimeSession:
         self._audio_bytes = 0
         self._audio_done = False
         self._muted_items: set[str] = set()
+        self.replayed_items: set[str] = set()
         self._bytes_per_ms = settings.model.output_format.bytes_per_ms
         self._send_buffer = bytearray()
         self._send_threshold = (
@@ -506,6 +507,8 @@ class RealtimeSession:
     def _on_item_added(self, event: wire.ConversationItemAdded) -> None:
         item = event.item
         item_id = item.get("id") or ""
+        if item_id in self.replayed_items:
+            return
         kind = item.get("type")
         if kind == "message":
             text = _item_text(item)
@@ -520,6 +523,8 @@ class RealtimeSession:
 
     def _on_item_done(self, event: wire.ConversationItemDone) -> None:
         item = event.item
+        if item.get("id") in self.replayed_items:
+            return
         if item.get("id") not in self.history:
             self._on_item_added(event)  # type: ignore[arg-type]
             return

@@ -404,6 +404,11 @@ class FakeRealtimeServer:
         self._server.close()
         await self._server.wait_closed()
 
+    def stop_listening(self) -> None:
+        """Refuse new connections from now on (open ones stay): a server that is down."""
+        assert self._server is not None
+        self._server.close(close_connections=False)
+
     async def _handler(self, ws: ServerConnection) -> None:
         conn = FakeConnection(self, ws)
         self.connections.append(conn)
