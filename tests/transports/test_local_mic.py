@@ -9,6 +9,7 @@ must stop.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -44,10 +45,8 @@ class LineReader:
     def events(self) -> list[tuple[float, dict[str, object]]]:
         out = []
         for t, line in list(self.lines):
-            try:
+            with contextlib.suppress(ValueError):  # not JSON: a prompt or note
                 out.append((t, json.loads(line)))
-            except ValueError:
-                pass
         return out
 
     def wait_for(self, kind: str, timeout_s: float, after: float = 0.0) -> float | None:
