@@ -199,10 +199,8 @@ class EmbeddedEngine:
     def _make_listener(self) -> Listener | None:
         if not self.voice_input:
             return None
-        try:
-            from agentgraph.engine.listener import SpeechListener
-        except ModuleNotFoundError:  # voice input lands in a later step; text still works
-            return None
+        from agentgraph.engine.listener import SpeechListener
+
         return SpeechListener()
 
     def _make_policy(self) -> Policy:

@@ -18,8 +18,11 @@ WEATHER_TOOL: dict[str, Any] = {
     "type": "function",
     "name": "get_weather",
     "description": "Get the current weather for a city.",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                   "required": ["city"]},
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
 }
 
 
@@ -51,8 +54,16 @@ class WireClient:
                 return out
 
     async def text_turn(self, text: str) -> None:
-        await self.send({"type": "conversation.item.create", "item": {
-            "type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}})
+        await self.send(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                },
+            }
+        )
 
 
 @pytest.fixture
@@ -63,9 +74,11 @@ async def engine() -> AsyncIterator[EmbeddedEngine]:
 
 @pytest.fixture
 async def client(engine: EmbeddedEngine) -> AsyncIterator[WireClient]:
-    async with websockets.connect(engine.url + "?model=gpt-realtime",
-                                  additional_headers={"Authorization": "Bearer test"},
-                                  max_size=None) as ws:
+    async with websockets.connect(
+        engine.url + "?model=gpt-realtime",
+        additional_headers={"Authorization": "Bearer test"},
+        max_size=None,
+    ) as ws:
         wire = WireClient(ws)
         created = await wire.recv()
         assert created["type"] == "session.created"

@@ -1,0 +1,231 @@
+"""Voice input at the wire: VAD turn events, recognition, commit rules, barge-in."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+import websockets
+
+from agentgraph.engine import EmbeddedEngine
+
+from .conftest import WEATHER_TOOL, WireClient
+from .speech import caller_speech, noise
+
+BOOK_TOOL = {
+    "type": "function",
+    "name": "book_appointment",
+    "description": "Book a dental appointment.",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "date": {"type": "string"},
+            "time": {"type": "string"},
+            "name": {"type": "string"},
+        },
+        "required": ["date", "time", "name"],
+    },
+}
+
+
+@pytest.fixture
+async def voice_client() -> AsyncIterator[WireClient]:
+    async with (
+        EmbeddedEngine(realtime_factor=1.0) as engine,
+        websockets.connect(
+            engine.url + "?model=gpt-realtime",
+            additional_headers={"Authorization": "Bearer t"},
+            max_size=None,
+        ) as ws,
+    ):
+        wire = WireClient(ws)
+        assert (await wire.recv())["type"] == "session.created"
+        yield wire
+
+
+async def stream(client: WireClient, pcm: bytes, chunk_ms: int = 20) -> None:
+    step = 48 * chunk_ms
+    for i in range(0, len(pcm), step):
+        await client.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(pcm[i : i + step]).decode(),
+            }
+        )
+
+
+async def configure(client: WireClient, **audio_input: object) -> None:
+    await client.send(
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "tools": [WEATHER_TOOL, BOOK_TOOL],
+                "audio": {"input": {"transcription": {"model": "whisper-1"}, **audio_input}},
+            },
+        }
+    )
+    await client.until("session.updated")
+
+
+async def test_spoken_request_gives_turn_events_transcript_and_tool_call(
+    voice_client: WireClient,
+) -> None:
+    await configure(
+        voice_client,
+        turn_detection={"type": "server_vad", "silence_duration_ms": 300, "prefix_padding_ms": 200},
+    )
+    pcm, start_ms, end_ms = caller_speech("What's the weather in Lisbon?", voice="ash")
+    await stream(voice_client, pcm)
+    events = await voice_client.until("response.done")
+    kinds = [e["type"] for e in events]
+    assert kinds[:7] == [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.completed",
+    ]
+    started, stopped = events[0], events[1]
+    # On the input timeline: starts prefix-padding before the voice, stops after silence.
+    assert start_ms - 200 - 100 <= started["audio_start_ms"] <= start_ms
+    assert end_ms + 250 <= stopped["audio_end_ms"] <= end_ms + 300 + 200
+    assert started["item_id"] == stopped["item_id"] == events[2]["item_id"]
+    assert events[6]["transcript"] == "what's the weather in lisbon"
+    call = next(e for e in events if e["type"] == "response.function_call_arguments.done")
+    assert json.loads(call["arguments"]) == {"city": "Lisbon"}
+
+
+async def test_slot_question_answered_by_voice_across_turns(voice_client: WireClient) -> None:
+    await configure(voice_client, turn_detection={"type": "server_vad", "silence_duration_ms": 400})
+    pcm, _, _ = caller_speech(
+        "I want to book an appointment tomorrow at three pm", voice="echo", seed=1
+    )
+    await stream(voice_client, pcm)
+    events = await voice_client.until("response.done")
+    said = next(e for e in events if e["type"] == "response.output_audio_transcript.done")
+    assert said["transcript"] == "May I have your name?"
+    pcm, _, _ = caller_speech("My name is John Smith", voice="echo", seed=2)
+    await stream(voice_client, pcm)
+    events = await voice_client.until("response.done")
+    call = next(e for e in events if e["type"] == "response.function_call_arguments.done")
+    args = json.loads(call["arguments"])
+    assert args["name"] == "John Smith" and args["time"] == "15:00"
+
+
+async def test_manual_commit_rules_with_vad_off(voice_client: WireClient) -> None:
+    await configure(voice_client, turn_detection=None)
+    await stream(voice_client, noise(60))
+    await voice_client.send({"type": "input_audio_buffer.commit", "event_id": "c1"})
+    err = (await voice_client.until("error"))[-1]["error"]
+    assert err["code"] == "input_audio_buffer_commit_empty"
+    assert err["event_id"] == "c1"
+    assert "60.00ms" in err["message"]
+    pcm, _, _ = caller_speech("What's the weather in Tokyo?", voice="cedar")
+    await stream(voice_client, pcm)  # the 60 ms are still in the buffer, plus this
+    await voice_client.send({"type": "input_audio_buffer.commit"})
+    events = await voice_client.until("conversation.item.input_audio_transcription.completed")
+    kinds = [e["type"] for e in events]
+    assert "input_audio_buffer.speech_started" not in kinds
+    assert kinds[:3] == [
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert events[-1]["transcript"] == "what's the weather in tokyo"
+    # A commit never creates a response; the client asks for one.
+    await voice_client.send({"type": "response.create"})
+    events = await voice_client.until("response.done")
+    call = next(e for e in events if e["type"] == "response.function_call_arguments.done")
+    assert json.loads(call["arguments"]) == {"city": "Tokyo"}
+    # And right after a commit, the buffer is empty again.
+    await voice_client.send({"type": "input_audio_buffer.commit"})
+    assert (await voice_client.until("error"))[-1]["error"]["code"] == (
+        "input_audio_buffer_commit_empty"
+    )
+
+
+async def test_barge_in_cancels_response_and_truncate_works_on_sent_audio(
+    voice_client: WireClient,
+) -> None:
+    await configure(voice_client, turn_detection={"type": "server_vad", "silence_duration_ms": 300})
+    # A long answer, paced at real time, so the caller can talk over it.
+    await voice_client.send(
+        {
+            "type": "response.create",
+            "response": {
+                "instructions": "Say: "
+                + "This is a long announcement about our opening hours. " * 6
+            },
+        }
+    )
+    first = await voice_client.until("response.output_audio.delta")
+    item_id = first[-1]["item_id"]
+    pcm, _, _ = caller_speech("Stop.", voice="sage", lead_ms=200, tail_ms=600)
+    await stream(voice_client, pcm)
+    events = await voice_client.until("response.done")
+    kinds = [
+        e["type"]
+        for e in events
+        if e["type"]
+        not in ("response.output_audio.delta", "response.output_audio_transcript.delta")
+    ]
+    assert kinds == [
+        "input_audio_buffer.speech_started",
+        "response.output_audio.done",
+        "response.output_audio_transcript.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "conversation.item.done",
+        "response.done",
+    ]
+    done = events[-1]["response"]
+    assert done["status"] == "cancelled"
+    assert done["status_details"] == {"type": "cancelled", "reason": "turn_detected"}
+    assert done["output"][0]["status"] == "incomplete"
+    sent_ms = (
+        sum(
+            len(base64.b64decode(e["delta"]))
+            for e in [*first, *events]
+            if e["type"] == "response.output_audio.delta"
+        )
+        // 48
+    )
+    await voice_client.send(
+        {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": sent_ms + 500,
+            "event_id": "t1",
+        }
+    )
+    err = (await voice_client.until("error"))[-1]["error"]
+    assert err["event_id"] == "t1" and "already shorter" in err["message"]
+    await voice_client.send(
+        {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": sent_ms // 2,
+        }
+    )
+    truncated = (await voice_client.until("conversation.item.truncated"))[-1]
+    assert truncated["audio_end_ms"] == sent_ms // 2
+    await voice_client.send({"type": "conversation.item.retrieve", "item_id": item_id})
+    item = (await voice_client.until("conversation.item.retrieved"))[-1]["item"]
+    assert len(base64.b64decode(item["content"][0]["audio"])) == sent_ms // 2 * 48
+    assert item["content"][0]["transcript"] == ""
+    # The caller's "stop" turn is committed and answered after the cancelled response.
+    while not any(
+        e["type"] == "response.done" and e["response"]["status"] == "completed"
+        for e in voice_client.seen
+    ):
+        await voice_client.recv()
+    kinds = [e["type"] for e in voice_client.seen]
+    assert "input_audio_buffer.speech_stopped" in kinds
+    assert kinds.index("input_audio_buffer.speech_stopped") > kinds.index("response.done")
