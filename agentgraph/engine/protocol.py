@@ -662,7 +662,8 @@ class EngineProtocol:
 
 
 def _event_id(event: object) -> str | None:
-    value = getattr(event, "event_id", None)
+    raw = getattr(event, "raw", None)  # UnknownEvent keeps the whole object
+    value = raw.get("event_id") if isinstance(raw, dict) else getattr(event, "event_id", None)
     return value if isinstance(value, str) else None
 
 
