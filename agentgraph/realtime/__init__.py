@@ -52,13 +52,16 @@ from agentgraph.realtime.playback import PlaybackState, RealtimePlaybackTracker
 from agentgraph.realtime.runner import RealtimeRunner
 from agentgraph.realtime.session import RealtimeSession
 from agentgraph.realtime.state import ConversationState
+from agentgraph.realtime.text import Agent, ContentCheck, Runner, RunResult, instruction_guardrail
 from agentgraph.realtime.tool import FunctionTool, ToolContext, function_tool
 
 __all__ = [
     "SESSION_EVENT_TYPES",
     "VOICES",
+    "Agent",
     "ApprovalPolicy",
     "CallControl",
+    "ContentCheck",
     "ConversationState",
     "FunctionTool",
     "GuardrailFunctionOutput",
@@ -96,12 +99,15 @@ __all__ = [
     "RealtimeToolStartEvent",
     "RealtimeTranscriptDeltaEvent",
     "RealtimeTranscriptDoneEvent",
+    "RunResult",
     "RunSettings",
+    "Runner",
     "ToolApprovalFunction",
     "ToolContext",
     "end_call",
     "function_tool",
     "handoff",
+    "instruction_guardrail",
     "make_transfer_call",
     "normalize_model_settings",
     "normalize_run_config",
