@@ -32,6 +32,7 @@ class SipConfig:
     user: str = "agentgraph"
     user_agent: str = "agentgraph"
     max_calls: int = 100
+    codecs: tuple[str, ...] = ("PCMU", "PCMA")  # our preference when we make the offer
     allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     t1_s: float = 0.5  # RFC 3261 §17.1.1.1 defaults
     t2_s: float = 4.0

@@ -47,6 +47,7 @@ from agentgraph.transports.sip.message import (
     parse_via,
 )
 from agentgraph.transports.sip.sdp import (
+    CODECS,
     NegotiatedMedia,
     NoCommonCodec,
     SessionDescription,
@@ -157,6 +158,8 @@ class SipServerProtocol:
         self._out: list[tuple[bytes, Addr]] = []
         self._events: list[SipEvent] = []
         self._contact = f"<sip:{config.user}@{config.host}:{config.port}>"
+        names = {c.upper() for c in config.codecs}
+        self._codecs = tuple(c for c in CODECS if c.name in names) or CODECS
 
     # --- drains -------------------------------------------------------------------------
 
@@ -349,7 +352,9 @@ class SipServerProtocol:
             return False, None
         try:
             offer = parse_sdp(req.body)
-            answer_offer(offer, local_host=self.config.host, local_port=9, session_id=0)
+            answer_offer(
+                offer, local_host=self.config.host, local_port=9, session_id=0, codecs=self._codecs
+            )
         except NoCommonCodec as exc:
             self._reply(
                 req,
@@ -404,6 +409,7 @@ class SipServerProtocol:
         else:
             sdp, media = answer_offer(
                 offer,
+                codecs=self._codecs,
                 local_host=host,
                 local_port=port,
                 session_id=call.session_id,

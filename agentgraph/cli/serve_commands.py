@@ -1,0 +1,273 @@
+"""`agentgraph serve graph.yaml`: answer phone calls, one realtime session per call.
+
+Direct SIP (the graph's `sip` section: listen, allow, max_calls, routes) always runs;
+`--openai-sip` adds the OpenAI SIP connector's webhook and `--media-streams` a
+Twilio-style media-streams websocket. The model is the embedded engine unless the graph
+(or OPENAI_API_KEY) says OpenAI. `--loopback` echoes callers instead (SIP+RTP only).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agentgraph.errors import UsageError
+
+__all__ = ["ServeOptions", "serve", "serve_graph"]
+
+
+@dataclass
+class ServeOptions:
+    """What `agentgraph serve` was asked to do."""
+
+    graph: Path | None
+    listen: str | None = None
+    max_calls: int | None = None
+    provider: str | None = None
+    loopback: bool = False
+    openai_sip: bool = False
+    media_streams: str | None = None
+    stats_path: Path | None = None
+    duration_s: float | None = None
+    quiet: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _host_port(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise UsageError(f"{what} must be HOST:PORT (e.g. 127.0.0.1:5060), not {text!r}")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _printer(quiet: bool) -> Any:
+    def on_event(call_id: str, event: Any) -> None:
+        kind = getattr(event, "type", "")
+        short = call_id[:12]
+        if kind == "tool_start":
+            line = f"[{short}] tool {event.tool_name}({event.arguments})"
+        elif kind == "tool_end":
+            line = f"[{short}] tool {event.tool_name} -> {str(event.output)[:120]}"
+        elif kind == "handoff":
+            line = f"[{short}] handoff {event.from_agent.name} -> {event.to_agent.name}"
+        elif kind == "input_transcript_done" and not quiet:
+            line = f"[{short}] caller: {event.transcript}"
+        elif kind == "transcript_done" and not quiet:
+            line = f"[{short}] agent: {event.transcript}"
+        elif kind == "tool_approval_required":
+            line = f"[{short}] approval needed: {event.message}"
+        else:
+            return
+        click.echo(line, err=True)
+
+    return on_event
+
+
+async def serve_graph(
+    opts: ServeOptions,
+    *,
+    ready: asyncio.Future[Any] | None = None,
+    stop: asyncio.Event | None = None,
+    on_event: Any = None,
+) -> dict[str, Any]:
+    """Serve calls until `stop` is set (or SIGINT/SIGTERM, or `duration_s`).
+
+    Args:
+        opts: the command-line options.
+        ready: set to the `SipServer` once it listens (tests use its address).
+        stop: set it to shut down cleanly.
+        on_event: `(call_id, session_event)` observer; default prints tool calls etc.
+
+    Returns:
+        Stats: calls completed/failed and RTP send timing.
+    """
+    from agentgraph.transports.sip.events import SipConfig
+    from agentgraph.transports.sip.server import SipServer, loopback_handler
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    compiled = None
+    if opts.graph is not None:
+        from agentgraph.app.run import load_compiled
+
+        compiled = load_compiled(opts.graph)
+    sip = getattr(compiled, "sip", None)
+    if opts.listen:
+        host, port = _host_port(opts.listen, "--listen")
+    elif sip is not None:
+        host, port = sip.host, sip.port
+    else:
+        host, port = "127.0.0.1", 5060
+    config = SipConfig(
+        host=host,
+        port=port,
+        max_calls=opts.max_calls or (sip.max_calls if sip is not None else 100),
+        allow=tuple(sip.allow) if sip is not None else (),
+        codecs=tuple(c.upper() for c in sip.codecs) if sip is not None else ("PCMU", "PCMA"),
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        if opts.loopback or compiled is None:
+            handler = loopback_handler
+            sessions = None
+            mode = "loopback (callers hear themselves)"
+        else:
+            from agentgraph.app.backend import open_backend
+            from agentgraph.transports.sip.sessions import CallSessions
+
+            backend = await stack.enter_async_context(
+                open_backend(compiled.model, force_provider=opts.provider)
+            )
+            sessions = CallSessions(
+                agents=compiled.agents,
+                start_agent=compiled.starting_agent.name,
+                routes=dict(sip.routes) if sip is not None else {},
+                run_config=compiled.run_config,
+                url=backend.url,
+                api_key=backend.api_key,
+                on_event=on_event or _printer(opts.quiet),
+            )
+            handler = sessions.handle_sip_call
+            mode = backend.describe()
+        server = await stack.enter_async_context(SipServer(config, on_call=handler))
+        sip_host, sip_port = server.address
+        click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}, {mode}", err=True)
+        if opts.openai_sip or opts.media_streams:
+            await _start_extras(opts, compiled, sessions, stack)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        if ready is not None and not ready.done():
+            ready.set_result(server)
+        try:
+            if opts.duration_s:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), opts.duration_s)
+            else:
+                await stop.wait()
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(sig)
+        stats = {
+            "calls_completed": server.completed_calls,
+            "calls_failed": server.failed_calls,
+            "calls_active_at_exit": len(server.calls),
+            "rtp_packets_timed": server.timing.count,
+            "rtp_send_jitter_ms": {
+                "p50": server.timing.percentile_ms(0.50),
+                "p99": server.timing.percentile_ms(0.99),
+                "max": round(server.timing.max_s * 1000, 2),
+            },
+        }
+    if opts.stats_path is not None:
+        opts.stats_path.write_text(json.dumps(stats, indent=2) + "\n")
+    return stats
+
+
+async def _start_extras(
+    opts: ServeOptions, compiled: Any, sessions: Any, stack: contextlib.AsyncExitStack
+) -> None:
+    if sessions is None:
+        raise UsageError("--openai-sip and --media-streams need a graph (not --loopback)")
+    if opts.media_streams:
+        from agentgraph.transports.media_streams import MediaStreamServer
+
+        host, port = _host_port(opts.media_streams, "--media-streams")
+        ms = await stack.enter_async_context(MediaStreamServer(sessions, host=host, port=port))
+        click.echo(f"agentgraph serve: media streams on {ms.url}", err=True)
+    if opts.openai_sip:
+        from agentgraph.transports.openai_sip.server import OpenAISipConnector
+
+        settings = getattr(getattr(compiled, "sip", None), "openai", None)
+        if settings is None:
+            raise UsageError(
+                "--openai-sip needs `sip: {openai: {webhook_secret: ...}}` in the graph"
+            )
+        connector = await stack.enter_async_context(
+            OpenAISipConnector.from_settings(settings, sessions, compiled=compiled)
+        )
+        click.echo(f"agentgraph serve: OpenAI SIP webhook on {connector.url}", err=True)
+
+
+@click.command()
+@click.argument("graph", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--listen", metavar="HOST:PORT", help="SIP UDP address (default: the graph's).")
+@click.option("--max-calls", type=click.IntRange(1, 10000), help="Concurrent calls (503 beyond).")
+@click.option(
+    "--provider",
+    type=click.Choice(["local", "openai"]),
+    help="Override the graph's model provider.",
+)
+@click.option("--loopback", is_flag=True, help="Echo callers back (test SIP+RTP, no model).")
+@click.option(
+    "--openai-sip", is_flag=True, help="Also accept calls from OpenAI's SIP connector (webhook)."
+)
+@click.option(
+    "--media-streams",
+    metavar="HOST:PORT",
+    help="Also accept Twilio-style media streams on this websocket address.",
+)
+@click.option(
+    "--stats",
+    "stats_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write call and RTP timing stats as JSON here on exit.",
+)
+@click.option("--duration", type=float, metavar="S", help="Stop after S seconds.")
+@click.option("--quiet", is_flag=True, help="Print only tool calls and handoffs per call.")
+def serve(
+    graph: Path | None,
+    listen: str | None,
+    max_calls: int | None,
+    provider: str | None,
+    loopback: bool,
+    openai_sip: bool,
+    media_streams: str | None,
+    stats_path: Path | None,
+    duration: float | None,
+    quiet: bool,
+) -> int:
+    """Answer phone calls with a graph: one realtime session per call.
+
+    \b
+    agentgraph serve examples/graphs/sip_front_desk.yaml
+    agentgraph serve graph.yaml --openai-sip --media-streams 127.0.0.1:8080
+    agentgraph serve --loopback --listen 127.0.0.1:5060    # SIP+RTP echo test
+    """
+    if graph is None and not loopback:
+        raise UsageError("give a graph file, or --loopback to echo callers")
+    if graph is not None and not graph.is_file():
+        raise UsageError(f"graph file not found: {graph}")
+    opts = ServeOptions(
+        graph=graph,
+        listen=listen,
+        max_calls=max_calls,
+        provider=provider,
+        loopback=loopback,
+        openai_sip=openai_sip,
+        media_streams=media_streams,
+        stats_path=stats_path,
+        duration_s=duration,
+        quiet=quiet,
+    )
+    try:
+        stats = asyncio.run(serve_graph(opts))
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        raise UsageError(f"cannot listen: {exc.strerror or exc}") from exc
+    click.echo(
+        f"agentgraph serve: {stats['calls_completed']} calls completed, "
+        f"{stats['calls_failed']} failed",
+        err=True,
+    )
+    sys.stderr.flush()
+    return 0

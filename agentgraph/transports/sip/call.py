@@ -1,0 +1,115 @@
+"""The per-call transport: one SIP call <-> one realtime session.
+
+Caller RTP frames (G.711, 20 ms) go to `session.send_audio()` unchanged: the session is
+configured for `audio/pcmu` or `audio/pcma`, whichever the RTP leg negotiated, so nothing
+is resampled. The agent's `audio_delta` chunks are queued in the call's `PlayoutBuffer`;
+the 20 ms RTP pacer pulls from it and reports each played chunk to the playback tracker,
+so barge-in truncation is clamped to what the caller really heard. `audio_interrupted`
+flushes the queue at once. DTMF digits (RFC 4733 or SIP INFO) are gathered until a pause
+or `#` and given to the session (`receive_dtmf()` when the session has it, else a short
+caller message). The call itself is the session's `call_control`, so the built-in
+`end_call` tool sends a BYE and `transfer_call` a REFER.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from agentgraph.transports.base import Transport, TransportSession
+from agentgraph.transports.sip.server import SipCall
+
+__all__ = ["SipCallTransport", "dtmf_message"]
+
+log = logging.getLogger(__name__)
+
+
+def dtmf_message(digits: str) -> str:
+    """The caller message for keypad digits when the session has no DTMF input."""
+    return f"[The caller pressed {digits} on the phone keypad.]"
+
+
+class SipCallTransport(Transport):
+    """Carries one SIP call for a session; returns when either side hangs up.
+
+    Args:
+        call: the answered call (from `SipServer`'s `on_call`).
+        dtmf_gap_s: digits typed within this gap are sent together.
+        hangup_when_done: send a BYE when the session ends first.
+    """
+
+    def __init__(
+        self, call: SipCall, *, dtmf_gap_s: float = 1.5, hangup_when_done: bool = True
+    ) -> None:
+        self.call = call
+        self.audio_format = call.audio_format
+        self.dtmf_gap_s = dtmf_gap_s
+        self.hangup_when_done = hangup_when_done
+        self.digits_sent: list[str] = []
+
+    async def run(self, session: TransportSession) -> None:
+        """Pump audio and digits in, play agent audio out, until the call ends."""
+        call = self.call
+        with contextlib.suppress(AttributeError):  # sessions without call control
+            session.call_control = call  # type: ignore[attr-defined]
+        call.rtp.playout.tracker = self.playback_tracker
+        tasks = [
+            asyncio.ensure_future(self._audio_in(session)),
+            asyncio.ensure_future(self._dtmf_in(session)),
+            asyncio.ensure_future(self._events(session)),
+            asyncio.ensure_future(call.ended.wait()),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.hangup_when_done and not call.ended.is_set():
+                await call.hangup()
+
+    async def _audio_in(self, session: TransportSession) -> None:
+        queue = self.call.rtp.audio_in
+        while True:
+            frame = await queue.get()
+            await session.send_audio(frame)
+
+    async def _dtmf_in(self, session: TransportSession) -> None:
+        queue = self.call.rtp.dtmf_in
+        while True:
+            digits = await queue.get()
+            while not digits.endswith("#"):
+                try:
+                    digits += await asyncio.wait_for(queue.get(), self.dtmf_gap_s)
+                except TimeoutError:
+                    break
+            self.digits_sent.append(digits)
+            receive = getattr(session, "receive_dtmf", None)
+            if receive is not None:
+                await receive(digits)
+            else:
+                await session.send_message(dtmf_message(digits))
+
+    async def _events(self, session: TransportSession) -> None:
+        playout = self.call.rtp
+        async for event in session:
+            kind = getattr(event, "type", "")
+            if kind == "audio_delta":
+                playout.playout.push(event.item_id, event.content_index, event.audio)
+            elif kind == "audio_interrupted":
+                playout.playout.interrupt()  # G.711: everything queued is dropped at once
+            elif kind == "connection" and getattr(event, "status", "") == "closed":
+                return
+            elif kind == "error":
+                log.warning(
+                    "call %s: session error: %s",
+                    self.call.call_id,
+                    _short(getattr(event, "error", event)),
+                )
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 200 else text[:200] + "..."

@@ -1,0 +1,130 @@
+"""One realtime session per phone call, for every way calls come in.
+
+`CallSessions` holds what a served graph needs to start a session (agents, routes by
+dialled number, the run config, the model URL and key) and runs one conversation per
+call: direct SIP calls (`handle_sip_call`), media-stream websockets and OpenAI SIP calls
+use `run_call()` with their own transport. Every session event can be observed
+(`on_event(call_id, event)`) for the console and for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agentgraph.audio import AudioFormat
+from agentgraph.realtime import RealtimePlaybackTracker, RealtimeRunner
+from agentgraph.transports.base import Transport
+from agentgraph.transports.sip.call import SipCallTransport
+from agentgraph.transports.sip.server import SipCall
+
+__all__ = ["CallSessions", "EventObserver"]
+
+log = logging.getLogger(__name__)
+EventObserver = Callable[[str, Any], None]
+
+
+@dataclass
+class CallSessions:
+    """Starts the routed agent's session for each call and lets a transport carry it.
+
+    Attributes:
+        agents: every agent of the graph by name.
+        start_agent: who answers numbers without a route.
+        routes: dialled number -> agent name.
+        run_config: the compiled graph's `RealtimeRunConfig` dict.
+        url: the Realtime websocket URL (embedded engine or OpenAI).
+        api_key: sent as the bearer token, if any (never logged).
+        on_event: called with (call id, session event) for every event.
+    """
+
+    agents: Mapping[str, Any]
+    start_agent: str
+    routes: Mapping[str, str] = field(default_factory=dict)
+    run_config: Mapping[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    on_event: EventObserver | None = None
+    active: int = 0
+    completed: int = 0
+
+    def agent_for(self, number: str | None) -> Any:
+        """The agent that answers `number` (routes first, else the start agent)."""
+        name = self.routes.get(number or "", self.start_agent)
+        return self.agents.get(name) or self.agents[self.start_agent]
+
+    def config_for(self, audio_format: AudioFormat) -> dict[str, Any]:
+        """The run config with the transport's audio format on both directions."""
+        config = dict(self.run_config)
+        settings = dict(config.get("model_settings") or {})
+        settings["input_audio_format"] = audio_format.value
+        settings["output_audio_format"] = audio_format.value
+        config["model_settings"] = settings
+        return config
+
+    async def run_call(
+        self,
+        call_id: str,
+        number: str | None,
+        transport: Transport,
+        *,
+        call_control: Any = None,
+        model_call_id: str | None = None,
+    ) -> None:
+        """Run one conversation over `transport` until the call ends."""
+        tracker = RealtimePlaybackTracker(transport.audio_format)
+        transport.playback_tracker = tracker
+        agent = self.agent_for(number)
+        runner = RealtimeRunner(agent, config=self.config_for(transport.audio_format))
+        model_config: dict[str, Any] = {"playback_tracker": tracker}
+        if self.url:
+            model_config["url"] = self.url
+        if self.api_key:
+            model_config["api_key"] = self.api_key
+        session = await runner.run(model_config=model_config, call_id=model_call_id)
+        session.call_control = call_control
+        observed = _Observed(session, call_id, self.on_event) if self.on_event else session
+        self.active += 1
+        log.info("call %s: %s answers %s", call_id, agent.name, number or "(no number)")
+        try:
+            async with session:
+                await transport.run(observed)
+        finally:
+            self.active -= 1
+            self.completed += 1
+
+    async def handle_sip_call(self, call: SipCall) -> None:
+        """`SipServer.on_call`: the routed agent talks to the caller over RTP."""
+        transport = SipCallTransport(call)
+        await self.run_call(call.call_id, call.callee, transport, call_control=call)
+
+
+class _Observed:
+    """The session as a transport sees it, with every event shown to an observer."""
+
+    def __init__(self, session: Any, call_id: str, on_event: EventObserver) -> None:
+        self._session = session
+        self._call_id = call_id
+        self._on_event = on_event
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._session, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._session, name, value)
+
+    def __aiter__(self) -> _Observed:
+        return self
+
+    async def __anext__(self) -> Any:
+        event = await self._session.__anext__()
+        try:
+            self._on_event(self._call_id, event)
+        except Exception:  # an observer bug must not end the call
+            log.exception("event observer failed")
+        return event
