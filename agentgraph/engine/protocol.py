@@ -182,6 +182,12 @@ class EngineProtocol:
         response.receive_decision(decision, now)
         self._drop_finished(now)
 
+    def receive_text(self, response_id: str, text: str, now: float) -> None:
+        """Early words for `response_id` from a streaming policy (ignored if cancelled)."""
+        response = self._responses.get(response_id)
+        if response is not None:
+            response.receive_text(text, now)
+
     def receive(self, message: str | bytes, now: float) -> None:
         """Handle one client text frame. Never raises for bad client input."""
         try:

@@ -74,6 +74,7 @@ class ResponseStream:
     _sent_ms: float = 0.0
     _audio_bytes: int = 0
     _out_words: int = 0
+    _planned_words: int = 0
     _status_reason: str | None = None
     decided: bool = False
 
@@ -124,41 +125,58 @@ class ResponseStream:
 
     # -- driving -----------------------------------------------------------------------
 
+    def receive_text(self, text: str, now: float) -> None:
+        """Speak `text` now, before the policy has finished (streaming policies)."""
+        if not self.active or self.decided:
+            return
+        self._add_text(text, now)
+        self.handle_timeout(now)
+
     def receive_decision(self, decision: Decision, now: float) -> None:
-        """Start producing `decision`. Call once, after the policy answered."""
+        """The policy's final answer: remaining text and tool calls. Call once."""
         if not self.active or self.decided:
             return
         self.decided = True
-        text = decision.text.strip()
-        if isinstance(self.max_output_tokens, int):
-            words = text.split()
-            if len(words) > self.max_output_tokens:
-                text = " ".join(words[: self.max_output_tokens])
-                self._status_reason = "max_output_tokens"
         self._calls = list(decision.tool_calls)
-        self._sentences = deque(split_sentences(text)) if text else deque()
-        if self._sentences:
+        self._add_text(decision.text, now)
+        self.handle_timeout(now)
+
+    def _add_text(self, text: str, now: float) -> None:
+        text = text.strip()
+        if not text or self._status_reason == "max_output_tokens":
+            return
+        if isinstance(self.max_output_tokens, int):
+            budget = self.max_output_tokens - self._planned_words
+            words = text.split()
+            if len(words) > budget:
+                text = " ".join(words[: max(0, budget)])
+                self._status_reason = "max_output_tokens"
+        self._planned_words += len(text.split())
+        self._sentences.extend(split_sentences(text))
+        if self._sentences and self._item is None and self.started_speaking_at is None:
             self._open_message()
             self.started_speaking_at = now
-        self.handle_timeout(now)
 
     def next_deadline(self) -> float | None:
         """When `handle_timeout` has work to do (None: waiting for the policy, or done)."""
-        if not self.active or not self.decided:
+        if not self.active:
             return None
         if not self._chunks:
-            return self.created_at  # synthesize the next sentence or finish: now
+            if self._sentences or self.decided:
+                return self.created_at  # synthesize the next sentence or finish: now
+            return None
         start = self.started_speaking_at or self.created_at
         return start + max(0.0, self._sent_ms - self.burst_ms) / 1000.0 / self.realtime_factor
 
     def handle_timeout(self, now: float) -> None:
         """Emit every delta that is due at `now`; finish the response when all is sent."""
-        while self.active and self.decided:
+        while self.active:
             if not self._chunks:
                 if self._sentences:
                     self._speak_next_sentence()
                     continue
-                self._finish("completed" if self._status_reason is None else "incomplete")
+                if self.decided:
+                    self._finish("completed" if self._status_reason is None else "incomplete")
                 return
             due = self.next_deadline()
             if due is not None and due > now:

@@ -277,8 +277,12 @@ class _Connection:
         task.add_done_callback(self.tasks.discard)
 
     async def _decide(self, request: PolicyRequest) -> None:
+        def on_text(text: str) -> None:
+            self.core.receive_text(request.response_id, text, self.loop.time())
+            self._pump()
+
         try:
-            decision = await self.policy.decide(request.context)
+            decision = await self.policy.decide(request.context, on_text)
         except Exception as exc:  # a failing LLM server must not kill the session
             log.warning("policy failed: %s", exc)
             decision = Decision(text="Sorry, I'm having trouble thinking right now.")

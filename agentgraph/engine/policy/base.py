@@ -8,6 +8,7 @@ words to speak and/or function calls to make. Policies never see JSON events or 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -72,6 +73,12 @@ class Decision:
 class Policy(Protocol):
     """A dialogue policy; one instance per session, so it may keep conversation state."""
 
-    async def decide(self, ctx: PolicyContext) -> Decision:
-        """Produce the next response for `ctx`."""
+    async def decide(
+        self, ctx: PolicyContext, on_text: Callable[[str], None] | None = None
+    ) -> Decision:
+        """Produce the next response for `ctx`.
+
+        A streaming policy may hand finished sentences to `on_text` early; the returned
+        decision then holds only the text not yet given, plus the tool calls.
+        """
         ...

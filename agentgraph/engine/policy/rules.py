@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,7 +202,9 @@ class RulesPolicy:
     _last_said: str = ""
     _slots_seen: dict[str, Any] = field(default_factory=dict)
 
-    async def decide(self, ctx: PolicyContext) -> Decision:
+    async def decide(
+        self, ctx: PolicyContext, on_text: Callable[[str], None] | None = None
+    ) -> Decision:
         """Produce the next response (see the module docstring for the rules)."""
         return self.decide_now(ctx)
 
@@ -247,6 +250,8 @@ class RulesPolicy:
 
     def _on_user(self, text: str, ctx: PolicyContext) -> Decision:
         words = tokens(text)
+        if not words:  # nothing recognized, or the idle timeout fired
+            return Decision(text="Sorry, I didn't catch that. Could you say it again?")
         word_set = set(words)
         pending = self._pending
         if pending is not None and not _tool_available(pending.tool, ctx):
