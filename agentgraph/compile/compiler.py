@@ -27,6 +27,7 @@ from agentgraph.realtime import (
     end_call,
     function_tool,
     handoff,
+    instruction_guardrail,
     make_transfer_call,
 )
 from agentgraph.spec import Spec, parse_condition
@@ -175,10 +176,10 @@ def approval_policy(rule: ApprovalRule | str | None) -> ApprovalPolicy | None:
     )
 
 
-def turn_detection_wire(td: SemanticVad | ServerVad | NoTurnDetection | None
+def turn_detection_wire(td: SemanticVad | ServerVad | NoTurnDetection | str | None
                         ) -> dict[str, Any] | None:
     """The GA `turn_detection` object (None for manual turns)."""
-    if td is None or isinstance(td, NoTurnDetection):
+    if td is None or isinstance(td, (NoTurnDetection, str)):
         return None
     wire = td.model_dump(exclude_none=True)
     if wire["type"] == "vad":
@@ -260,10 +261,10 @@ def _compile_guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrai
                                        debounce_length=spec.debounce_length,
                                        message=spec.message)
     if spec.check is not None:
-        raise PluginError(
-            f"guardrails.{name}: 'check' guardrails need a text model runner, which this "
-            "build of agentgraph.realtime does not provide; use 'match' or a plugin guardrail"
-        )
+        # A text model judges the transcript against the instruction (chat completions).
+        return instruction_guardrail(spec.check, name=name, message=spec.message,
+                                     debounce_length=spec.debounce_length, model=spec.model,
+                                     base_url=spec.base_url, api_key=spec.api_key)
     target = _load("guardrails", name, spec.ref, spec.entry_point, GUARDRAIL_GROUP)
     if isinstance(target, RealtimeOutputGuardrail):
         return dataclasses.replace(target, name=name, debounce_length=spec.debounce_length,

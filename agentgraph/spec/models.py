@@ -181,6 +181,13 @@ class GuardrailSpec(_Model):
     )
     message: str | None = Field(None, description="What the agent says instead when tripped.")
     debounce_length: int = Field(100, ge=1, description="Check every N characters of transcript.")
+    model: str | None = Field(
+        None, description="check only: the chat model that judges (default from environment)."
+    )
+    base_url: str | None = Field(
+        None, description="check only: a chat-completions base URL, e.g. http://127.0.0.1:8080/v1."
+    )
+    api_key: str | None = Field(None, description="check only: key for base_url; use ${...}.")
 
 
 class PromptFile(_Model):
@@ -244,7 +251,10 @@ class Graph(_Model):
     voice: Voice = "marin"
     audio: AudioSpec = Field(default_factory=AudioSpec)
     transcription: TranscriptionSpec | None = None
-    turn_detection: TurnDetection | None = None
+    turn_detection: TurnDetection | Literal["none"] | None = Field(
+        None, description="semantic_vad, server_vad (or vad), or none for manual turns; "
+        "absent: the server's default (server_vad)."
+    )
     noise_reduction: Literal["near_field", "far_field"] | None = None
     start: str | None = Field(None, description="The first agent; default: the first listed.")
     variables: dict[str, str | int | float | bool] = Field(

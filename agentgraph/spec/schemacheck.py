@@ -11,6 +11,7 @@ the user evidently meant (by the `type` discriminator or by the value's kind).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from functools import cache
@@ -19,7 +20,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from agentgraph.spec.findings import did_you_mean
+from agentgraph.spec.findings import did_you_mean, json_path
 from agentgraph.spec.loader import Document, PathKey
 from agentgraph.spec.schema import graph_schema
 
@@ -275,7 +276,28 @@ def _report_union(doc: Document, error: ValidationError, path: PathKey) -> None:
         doc.add("AG102", f"expected {' or '.join(unique)}, got {_got(doc, path, inst)}", path)
         return
     best = min(matching, key=lambda b: sum(1 for _ in _errors(b, inst)))
+    before = len(doc.findings)
     _report_branch(doc, best, inst, path)
+    others = [b for b in _flatten_all(branches) if b not in matching
+              and _types(b) - {"null"}]
+    if others and len(doc.findings) == before + 1 and doc.findings[-1].path == json_path(path):
+        last = doc.findings[-1]
+        doc.findings[-1] = dataclasses.replace(
+            last, hints=(*last.hints, _alternatives(branches, others)))
+
+
+def _alternatives(branches: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
+    """A hint naming the other shapes a union accepts, e.g. `{type: semantic_vad | ...}`."""
+    for branch in branches:
+        disc = branch.get("discriminator")
+        if disc:
+            return f"or a mapping such as {{{disc['propertyName']}: {' | '.join(disc['mapping'])}}}"
+    objects = [b for b in others if "object" in _types(b)]
+    if objects:
+        keys = list(objects[0].get("properties", {}))
+        return f"or a mapping with keys {', '.join(keys)}" if keys else "or a mapping"
+    kinds = sorted({_DESCRIBE.get(t, t) for b in others for t in _types(b) - {"null"}})
+    return f"or {' or '.join(kinds)}"
 
 
 def _flatten_all(branches: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -164,6 +164,12 @@ def _check_guardrails(doc: Document, graph: Graph) -> None:
         elif len(sources) > 1:
             doc.add("AG103", f"guardrail '{name}' has both {sources[0]} and {sources[1]}; "
                     "keep one", (*path, sources[1]), key=True)
+        for key in ("model", "base_url", "api_key"):
+            if getattr(guard, key) is not None and guard.check is None:
+                doc.add("AG103", f"'{key}' only applies to 'check' guardrails", (*path, key),
+                        key=True, hints=("remove it, or make this a check: guardrail",))
+        if guard.api_key:
+            _warn_literal(doc, guard.api_key, (*path, "api_key"))
         if guard.match is not None:
             if guard.match.keywords is None and guard.match.regex is None:
                 doc.add("AG104", "match needs keywords or regex", (*path, "match"), key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -205,9 +206,39 @@ def test_plugin_problems_are_plugin_errors() -> None:
     with pytest.raises(PluginError, match=r"tools\.t: cannot import"):
         compile_text("version: 1\nname: x\ntools: {t: {ref: 'nope_mod_x:f'}}\n"
                      "agents: {a: {instructions: x, tools: [t]}}\n")
-    with pytest.raises(PluginError, match="check"):
-        compile_text("version: 1\nname: x\nguardrails: {g: {check: Be nice.}}\n"
+    with pytest.raises(PluginError, match=r"guardrails\.g: .* is not a function"):
+        compile_text("version: 1\nname: x\n"
+                     "guardrails: {g: {ref: 'agentgraph_demo.weather:WEATHER'}}\n"
                      "agents: {a: {instructions: x, guardrails: [g]}}\n")
+
+
+async def test_check_guardrail_asks_a_text_model() -> None:
+    from tests.fakes import FakeChatServer
+
+    def judge(request: dict[str, Any]) -> str:
+        assert "Never promise refunds." in request["messages"][0]["content"]
+        text = request["messages"][-1]["content"]
+        return json.dumps({"violates": "refund" in text, "reason": "promised a refund"})
+
+    async with FakeChatServer(reply=judge) as chat:
+        compiled = compile_text(f"""\
+version: 1
+name: c
+guardrails:
+  no_refunds:
+    check: Never promise refunds.
+    message: Refunds are decided by billing.
+    model: judge-1
+    base_url: {chat.base_url}
+    debounce_length: 20
+agents: {{a: {{instructions: x, guardrails: [no_refunds]}}}}
+""")
+        guard = compiled.starting_agent.output_guardrails[0]
+        assert (guard.get_name(), guard.message, guard.debounce_length) == (
+            "no_refunds", "Refunds are decided by billing.", 20)
+        assert (await guard.run(None, None, "You get a full refund.")).tripwire_triggered
+        assert not (await guard.run(None, None, "See you at ten.")).tripwire_triggered
+        assert chat.requests[0]["model"] == "judge-1"
 
 
 def test_every_example_compiles_and_has_valid_tools() -> None:

@@ -214,3 +214,18 @@ def test_turn_detection_spellings() -> None:
     assert codes("agents: {a: {instructions: x, turn_detection: {type: none}}}\n") == ["AG103"]
     assert codes("turn_detection: {eagerness: low}\nagents: {a: {instructions: x}}\n") \
         == ["AG104"]
+
+
+def test_check_only_keys_and_manual_turns() -> None:
+    assert codes("guardrails: {g: {match: {keywords: [x]}, model: m}}\n"
+                 "agents: {a: {instructions: x, guardrails: [g]}}\n") == ["AG103"]
+    assert codes("guardrails: {g: {check: Be kind., model: m, base_url: 'http://h/v1'}}\n"
+                 "agents: {a: {instructions: x, guardrails: [g]}}\n") == []
+    spec = validate_text(HEAD + "turn_detection: none\nagents: {a: {instructions: x}}\n",
+                         env={}).spec
+    assert spec is not None and spec.graph.turn_detection == "none"
+    (f,) = findings("turn_detection: nonee\nagents: {a: {instructions: x}}\n")
+    assert f.code == "AG103" and f.hints == (
+        "did you mean 'none'?",
+        "or a mapping such as {type: none | semantic_vad | server_vad | vad}",
+    )
