@@ -55,7 +55,9 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     bad_paths: list[PathKey] = field(default_factory=list)
     substituted: set[PathKey] = field(default_factory=set)
-    unset: set[PathKey] = field(default_factory=set)
+    # Paths already reported by the loader (unset ${VAR}, disallowed tags): later passes
+    # stay quiet about them and everything below them.
+    suppressed: set[PathKey] = field(default_factory=set)
 
     def pos_of(self, path: PathKey, *, key: bool = False) -> Pos | None:
         """The position of the node at `path` (its key if `key`), or of the nearest parent."""
@@ -131,7 +133,7 @@ class _Walker:
             if value is None:
                 default = m.group(2)
                 if default is None:
-                    self.doc.unset.add(path)
+                    self.doc.suppressed.add(path)
                     finding = self.doc.finding(
                         "AG106",
                         f"environment variable {name} is not set",
@@ -153,6 +155,7 @@ class _Walker:
         doc.positions[path] = _pos(node)
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
+                doc.suppressed.add(path)
                 doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path,
                         hints=("remove the tag; graph files use plain YAML only",))
             if not node.style:  # None from PyYAML, "" from libyaml: plain (unquoted)
@@ -165,10 +168,12 @@ class _Walker:
         try:
             if isinstance(node, yaml.SequenceNode):
                 if node.tag != _STD + "seq":
+                    doc.suppressed.add(path)
                     doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path)
                 return [self.walk(item, (*path, i)) for i, item in enumerate(node.value)]
             assert isinstance(node, yaml.MappingNode)
             if node.tag != _STD + "map":
+                doc.suppressed.add(path)
                 doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path)
             return self.mapping(node, path)
         finally:

@@ -48,7 +48,6 @@ CodecName = Literal["pcmu", "pcma"]
 def _default_codecs() -> list[CodecName]:
     return ["pcmu", "pcma"]
 
-Name = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")]
 Ref = Annotated[
     str,
     Field(

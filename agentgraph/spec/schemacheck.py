@@ -164,8 +164,8 @@ def schema_findings(doc: Document, data: Any) -> None:
 
 def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
     path: PathKey = (*prefix, *error.absolute_path)
-    if path in doc.unset:  # already reported as AG106; its empty value proves nothing
-        doc.bad_paths.append(path)
+    if doc.suppressed and any(path[: len(p)] == p for p in doc.suppressed):
+        doc.bad_paths.append(path)  # the loader already reported this node
         return
     kind = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
