@@ -90,6 +90,8 @@ class RtpStream(asyncio.DatagramProtocol):
         self._dtmf_ts: int | None = None
         self._last_send: float | None = None
         self._dest: tuple[str, int] | None = None
+        self._latched = False
+        self.signaling_host: str | None = None
         self._loop = asyncio.get_running_loop()
 
     # --- asyncio.DatagramProtocol -------------------------------------------------------
@@ -99,9 +101,18 @@ class RtpStream(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         media = self.media
-        if media is None or (addr[0] != media.remote_host and media.remote_host != "0.0.0.0"):
-            self.packets_dropped += 1  # not from the negotiated peer
+        if media is None:
+            self.packets_dropped += 1
             return
+        if addr != self._dest:
+            # Symmetric RTP (RFC 4961): phones behind NAT advertise an address they cannot
+            # be reached at, so latch once onto the first packet from the SDP host or the
+            # SIP peer's host; after that, other sources are dropped (no hijacking).
+            if self._latched or addr[0] not in (media.remote_host, self.signaling_host):
+                self.packets_dropped += 1
+                return
+            self._dest = (addr[0], addr[1])
+        self._latched = True
         if len(data) >= 12 and data[0] == 0x80:  # fast path: no CSRC/extension/padding
             _, b1, seq, ts, _ = _FIXED.unpack_from(data)
             pt, payload = b1 & 0x7F, data[12:]
@@ -156,6 +167,7 @@ class RtpStream(asyncio.DatagramProtocol):
             tracker = self.playout.tracker
             self.playout = PlayoutBuffer(fmt, tracker=tracker)
         self._dest = (media.remote_host, media.remote_port)
+        self._latched = False
 
     def send_dtmf(self, digit: str, *, duration_ms: int = 100) -> None:
         """Queue a digit to send as RFC 4733 events (needs a negotiated telephone-event)."""

@@ -279,6 +279,7 @@ class SipServer:
             self._flush()
             return
         stream.connection_made(transport)  # asyncio calls it later with call_soon
+        stream.signaling_host = incoming.remote_addr[0]
         self._pending[incoming.call_id] = stream
         self.calls[incoming.call_id] = SipCall(self, incoming, stream)
         try:
