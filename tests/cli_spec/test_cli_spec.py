@@ -47,6 +47,17 @@ def test_validate_findings_exit_1_and_prints_every_finding(
     assert f"{ACCEPTANCE}:9:16: error AG202: handoff target 'bookng' is not an agent" in out
 
 
+def test_validate_passes_over_conversation_test_files(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    tests_file = tmp_path / "weather.tests.yaml"
+    tests_file.write_text("graph: weather.yaml\ntests: []\n")
+    code, out, _ = run(capsys, "validate", str(EXAMPLES / "weather.yaml"), str(tests_file))
+    assert code == 0
+    assert f"{tests_file}: skipped (conversation tests" in out
+    code, out, _ = run(capsys, "validate", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
+    assert code == 0, out
+
+
 def test_validate_unreadable_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "validate", str(EXAMPLES / "weather.yaml"),
                        str(tmp_path / "missing.yaml"))

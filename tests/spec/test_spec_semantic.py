@@ -20,7 +20,7 @@ def codes(text: str, **kw: object) -> list[str]:
 
 
 def test_examples_validate_without_findings() -> None:
-    examples = sorted(Path("examples/graphs").glob("*.yaml"))
+    examples = sorted((Path(__file__).resolve().parents[2] / "examples" / "graphs").glob("*.yaml"))
     names = {p.name for p in examples}
     assert {"weather.yaml", "booking.yaml", "triage.yaml", "guardrail.yaml",
             "sip_front_desk.yaml"} <= names
