@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -36,7 +37,7 @@ def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) ->
         from agentgraph.compile.check import validate_with_imports
 
     exit_code = 0
-    reports = []
+    reports: list[dict[str, Any]] = []
     for file in files:
         if file.endswith(TESTS_SUFFIX):
             # Conversation test files sit next to graphs (examples/graphs/*.tests.yaml) so
