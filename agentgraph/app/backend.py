@@ -91,7 +91,11 @@ def _ws_url(base_url: str) -> str:
 
 @contextlib.asynccontextmanager
 async def open_backend(
-    model: Any, *, env: Mapping[str, str] | None = None, force_provider: str | None = None
+    model: Any,
+    *,
+    env: Mapping[str, str] | None = None,
+    force_provider: str | None = None,
+    engine_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Backend]:
     """Yield the backend for a run, starting the embedded engine when it is local.
 
@@ -99,6 +103,7 @@ async def open_backend(
         model: the compiled graph's `ModelChoice` (provider, name, base_url, api_key).
         env: environment to read OPENAI_API_KEY from (default `os.environ`).
         force_provider: `local`/`openai` from the command line, overriding the graph.
+        engine_options: extra `EmbeddedEngine` arguments (tests speed up its audio).
     """
     env = os.environ if env is None else env
     if force_provider:
@@ -121,5 +126,5 @@ async def open_backend(
         return
     from agentgraph.engine import EmbeddedEngine
 
-    async with EmbeddedEngine() as engine:
+    async with EmbeddedEngine(**dict(engine_options or {})) as engine:
         yield Backend("local", engine.url, LOCAL_KEY, name, reason)

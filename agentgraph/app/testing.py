@@ -13,8 +13,13 @@ tests:
           - within_ms: 5000                                      # turn latency
 ```
 
-Other expectations: `handoff: agent`, `approval_requested: true` (or a tool name),
-`guardrail_tripped: true` (or a guardrail name), `no_tool_call: true`. Each test gets a
+A turn is `user: text`, `audio: file.wav` (relative to the tests file, any format) or
+`audio: {say: "text"}` (caller speech synthesised by the embedded engine's TTS in another
+voice, with a noise floor). Other expectations: `handoff: agent`, `approval_requested:
+true` (or a tool name; operator approvals and questions put to the caller both count),
+`guardrail_tripped: true` (or a guardrail name), `no_tool_call: true` (no tool ran;
+`tool_call` matches what the model called, even if an approval then refused it). Operator approvals
+are answered by the test's `operator: approve | reject` (default reject). Each test gets a
 fresh session (and freshly compiled graph, so mocks don't leak) on one embedded engine
 started for the file. Latency is measured like `agentgraph run` measures it (caller turn
 end -> first agent audio handed to the player).
@@ -39,6 +44,7 @@ from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import UsageError
 from agentgraph.transports.scripted import EventPump, FilePlayer
+from agentgraph.transports.turns import raw_type
 from agentgraph.transports.wav import WavTransport, load_caller_audio
 
 __all__ = ["TestCase", "TestReport", "TestResult", "Turn", "load_tests", "run_test_file"]
@@ -53,6 +59,7 @@ class Turn:
 
     user: str | None = None
     audio: Path | None = None
+    say: str | None = None
     expect: list[tuple[str, Any]] = field(default_factory=list)
 
 
@@ -65,6 +72,7 @@ class TestCase:
     name: str
     turns: list[Turn]
     mocks: dict[str, str] = field(default_factory=dict)
+    operator_approves: bool = False
 
 
 @dataclass
@@ -153,8 +161,12 @@ def load_tests(path: Path) -> tuple[Path | None, list[TestCase]]:
         mocks = raw.get("mocks") or {}
         if not isinstance(mocks, dict):
             raise _fail(path, f"{where}.mocks", "expected {tool_name: result}")
+        operator = str(raw.get("operator", "reject"))
+        if operator not in ("approve", "reject"):
+            raise _fail(path, f"{where}.operator", "write `operator: approve` or `reject`")
         turns = [_turn(path, f"{where}.turns[{j}]", t) for j, t in enumerate(raw["turns"])]
-        tests.append(TestCase(name, turns, {str(k): _as_output(v) for k, v in mocks.items()}))
+        tests.append(TestCase(name, turns, {str(k): _as_output(v) for k, v in mocks.items()},
+                              operator_approves=operator == "approve"))
     return graph_path, tests
 
 
@@ -187,8 +199,20 @@ def _turn(path: Path, where: str, raw: Any) -> Turn:
         if key == "within_ms" and not isinstance(value, int | float):
             raise _fail(path, f"{where}.expect", "within_ms needs a number of milliseconds")
         expect.append((str(key), value))
-    audio = path.parent / str(raw["audio"]) if "audio" in raw else None
-    return Turn(user=str(raw["user"]) if "user" in raw else None, audio=audio, expect=expect)
+    audio: Path | None = None
+    say: str | None = None
+    if "audio" in raw:
+        if isinstance(raw["audio"], dict):
+            if not isinstance(raw["audio"].get("say"), str):
+                raise _fail(path, f"{where}.audio", "write `audio: file.wav` or "
+                            "`audio: {say: text to speak}`")
+            say = raw["audio"]["say"]
+        else:
+            audio = path.parent / str(raw["audio"])
+            if not audio.is_file():
+                raise _fail(path, f"{where}.audio", f"file not found: {audio}")
+    return Turn(user=str(raw["user"]) if "user" in raw else None, audio=audio, say=say,
+                expect=expect)
 
 
 def _apply_mocks(compiled: Any, mocks: dict[str, str]) -> list[str]:
@@ -236,11 +260,47 @@ class _Latencies:
         self.values.append(latency_ms)
 
 
-def check_turn(expect: list[tuple[str, Any]], events: list[Any],
-               latency_ms: float | None) -> list[str]:
-    """The failed expectations of one turn, given its session events and latency."""
-    kinds = [getattr(e, "type", "") for e in events]
+def _function_calls(events: list[Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Function calls the model made in these events (from raw output items)."""
     calls = []
+    for e in events:
+        if raw_type(e) != "response.output_item.done":
+            continue
+        data = e.data
+        item = data.get("item") if isinstance(data, dict) else getattr(data, "item", None)
+        if isinstance(item, dict) and item.get("type") == "function_call":
+            try:
+                args = json.loads(item.get("arguments") or "{}")
+            except ValueError:
+                args = {}
+            calls.append((str(item.get("name", "")), args if isinstance(args, dict) else {}))
+    return calls
+
+
+def _approval_requests(events: list[Any], tools: dict[str, Any]) -> list[str]:
+    """Tools that asked for an approval: operator requests, and calls whose policy asks
+    the caller (the session then has the model put the question to the caller)."""
+    asked = [e.tool_name for e in events if getattr(e, "type", "") == "tool_approval_required"]
+    for name, args in _function_calls(events):
+        tool = tools.get(name)
+        policy = getattr(tool, "approval", None)
+        if policy is not None and policy.by == "caller" and policy.applies(args):
+            asked.append(name)
+    return asked
+
+
+def check_turn(expect: list[tuple[str, Any]], events: list[Any],
+               latency_ms: float | None, tools: dict[str, Any] | None = None) -> list[str]:
+    """The failed expectations of one turn, given its session events and latency.
+
+    Args:
+        expect: the turn's expectations.
+        events: the session events of the turn (plus raw finished output items).
+        latency_ms: the turn's latency, if agent audio (or text) came.
+        tools: the graph's tools by name (to recognise approvals asked of the caller).
+    """
+    kinds = [getattr(e, "type", "") for e in events]
+    calls = list(_function_calls(events))  # what the model called (run or not)
     for e in events:
         if getattr(e, "type", "") in ("tool_start", "tool_approval_required"):
             try:
@@ -256,8 +316,8 @@ def check_turn(expect: list[tuple[str, Any]], events: list[Any],
             if not any(n == name and _matches(args, a) for n, a in calls):
                 got = ", ".join(f"{n}({json.dumps(a)})" for n, a in calls) or "no tool call"
                 failures.append(f"expected tool_call {name}({json.dumps(args)}); got {got}")
-        elif key == "no_tool_call":
-            real = [n for n, _ in calls if not n.startswith("transfer_to_")]
+        elif key == "no_tool_call":  # no tool ran (asked-for calls that were refused are fine)
+            real = [e.tool_name for e in events if getattr(e, "type", "") == "tool_start"]
             if value and real:
                 failures.append(f"expected no tool call; got {', '.join(real)}")
         elif key == "handoff":
@@ -267,8 +327,7 @@ def check_turn(expect: list[tuple[str, Any]], events: list[Any],
                 failures.append(f"expected handoff to {value}; got "
                                 f"{', '.join(targets) or 'no handoff'}")
         elif key == "approval_requested":
-            asked = [e.tool_name for e in events
-                     if getattr(e, "type", "") == "tool_approval_required"]
+            asked = _approval_requests(events, tools or {})
             wanted = value if isinstance(value, str) else None
             if value is False and asked:
                 failures.append(f"expected no approval request; got {', '.join(asked)}")
@@ -316,7 +375,9 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
     if missing:
         result.failures.append(f"mocks name tools the graph does not have: {', '.join(missing)}")
         return result
-    fmt = AudioFormat.PCM16
+    settings = (getattr(compiled, "run_config", None) or {}).get("model_settings") or {}
+    fmt = AudioFormat.from_wire(settings.get("input_audio_format", "pcm16"))
+    tools = {t.name: t for agent in compiled.agents.values() for t in agent.tools}
     loop = asyncio.get_running_loop()
     latencies = _Latencies()
     hub = SessionHub([latencies], clock=loop.time)
@@ -328,10 +389,22 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
     session = await runner.run(model_config=model_config)
     async with session:
         observed = ObservedSession(session, hub)
+
+        decisions: set[asyncio.Task[None]] = set()
+
+        def operator(event: Any) -> None:
+            if getattr(event, "type", "") == "tool_approval_required":
+                decide = (session.approve_tool_call(event.call_id) if test.operator_approves
+                          else session.reject_tool_call(event.call_id, "The operator said no."))
+                task = loop.create_task(decide)
+                decisions.add(task)
+                task.add_done_callback(decisions.discard)
+
+        hub.event_listeners.append(operator)
         player = FilePlayer(None, audio_format=fmt, tracker=hub.tracker(tracker), fast=True)
         pump = EventPump(observed, player)
         pump.start()
-        sender = WavTransport(None, fast=True, audio_format=fmt)
+        sender = WavTransport(None, fast=True, audio_format=fmt, trailing_silence_ms=1500)
         try:
             for i, turn in enumerate(test.turns, 1):
                 first = len(pump.events)
@@ -340,9 +413,14 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
                     result.transcript.append(f"caller: {turn.user}")
                     await observed.send_message(turn.user)
                 else:
-                    assert turn.audio is not None
-                    result.transcript.append(f"caller: <{turn.audio.name}>")
-                    await sender.send_caller_audio(observed, load_caller_audio(turn.audio, fmt))
+                    if turn.say is not None:
+                        result.transcript.append(f"caller (spoken): {turn.say}")
+                        audio = synthesize_caller(turn.say, fmt)
+                    else:
+                        assert turn.audio is not None
+                        result.transcript.append(f"caller: <{turn.audio.name}>")
+                        audio = load_caller_audio(turn.audio, fmt)
+                    await sender.send_caller_audio(observed, audio)
                 pump.caller_turn()
                 answered = await pump.wait_answered(timeout_s=answer_timeout_s,
                                                     no_answer_s=min(20.0, answer_timeout_s))
@@ -355,8 +433,15 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
                         result.transcript.append(f"caller (heard): {e.transcript.strip()}")
                     elif kind == "tool_start":
                         result.transcript.append(f"  tool: {e.tool_name}({e.arguments})")
+                    elif kind == "handoff":
+                        result.transcript.append(f"  handoff: {display_name(e.from_agent)} -> "
+                                                 f"{display_name(e.to_agent)}")
+                    elif kind == "guardrail_tripped":
+                        result.transcript.append(f"  guardrail tripped: {e.guardrail_name}")
+                    elif kind == "tool_approval_required":
+                        result.transcript.append(f"  operator asked: {e.message}")
                 latency = latencies.values[before] if len(latencies.values) > before else None
-                failures = check_turn(turn.expect, events, latency)
+                failures = check_turn(turn.expect, events, latency, tools)
                 if not answered and not failures:
                     failures.append("the agent did not finish answering in time")
                 result.failures.extend(f"turn {i}: {f}" for f in failures)
@@ -367,6 +452,25 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
             await player.close()
     result.duration_s = time.perf_counter() - started
     return result
+
+
+def synthesize_caller(text: str, fmt: AudioFormat) -> bytes:
+    """Caller speech for `audio: {say: ...}`: the engine's TTS in a voice no agent uses by
+    default, with a quiet noise floor (a real line is never digitally silent)."""
+    import numpy as np
+
+    from agentgraph.audio import pcm16_to_alaw, pcm16_to_ulaw, resample_pcm16
+    from agentgraph.engine.tts.espeak import EspeakSynthesizer
+
+    pcm = EspeakSynthesizer("echo").synthesize_pcm24(text)
+    lead = bytes(2 * 24000 // 5)  # 200 ms before the words, as on a real line
+    samples = np.frombuffer(lead + pcm, dtype="<i2").astype(np.float64)
+    noise = np.random.default_rng(len(text)).normal(0, 30, samples.size)
+    pcm = np.clip(samples + noise, -32768, 32767).astype("<i2").tobytes()
+    if fmt is AudioFormat.PCM16:
+        return pcm
+    narrow = resample_pcm16(pcm, 24000, 8000)
+    return pcm16_to_ulaw(narrow) if fmt is AudioFormat.G711_ULAW else pcm16_to_alaw(narrow)
 
 
 async def run_test_file(
@@ -388,7 +492,9 @@ async def run_test_file(
     if select:
         tests = [t for t in tests if select in t.name]
     report = TestReport(path, graph_path)
-    async with open_backend(compiled.model, force_provider=provider) as backend:
+    # Tests don't listen in real time: let the engine release reply audio much faster.
+    async with open_backend(compiled.model, force_provider=provider,
+                            engine_options={"realtime_factor": 50.0}) as backend:
         for test in tests:
             result = await run_one(test, graph_path, backend)
             report.results.append(result)

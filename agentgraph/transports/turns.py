@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["TurnWatcher"]
+__all__ = ["TurnWatcher", "raw_type"]
 
 _OUTPUT_EVENTS = frozenset({"audio_delta", "transcript_delta", "transcript_done", "audio_done"})
 _FOLLOW_UP_EVENTS = frozenset({"tool_end", "handoff", "guardrail_tripped"})
 
 
-def _raw_type(event: Any) -> str:
+def raw_type(event: Any) -> str:
+    """The wire type inside a `raw_model_event` (e.g. `response.done`), or ''."""
     data = getattr(event, "data", None)
     if isinstance(data, dict):
         return str(data.get("type", ""))
@@ -67,7 +68,7 @@ class TurnWatcher:
         kind = str(getattr(event, "type", ""))
         self.last_activity = now
         if kind == "raw_model_event":
-            raw = _raw_type(event)
+            raw = raw_type(event)
             if raw == "response.created":
                 self.responses_active += 1
             elif raw == "response.done":
