@@ -8,6 +8,7 @@ This module imports plugin code but not the runtime.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -47,12 +48,14 @@ def validate_with_imports(
     guards = data.get("guardrails") if isinstance(data.get("guardrails"), dict) else {}
     for name, entry in (guards or {}).items():
         target = _load(doc, ("guardrails", name), entry, GUARDRAIL_GROUP, extra)
-        if target is not None and not callable(target) and not hasattr(
-            target, "guardrail_function"
-        ):
-            extra.append(doc.finding("AG402", f"guardrail '{name}' is a "
-                                     f"{type(target).__name__}, not a function",
-                                     _where(entry, name, "guardrails")))
+        if target is None or hasattr(target, "guardrail_function"):
+            continue  # not loaded (already a finding), or a RealtimeOutputGuardrail
+        problem = _guardrail_problem(target)
+        if problem:
+            extra.append(doc.finding("AG402", f"guardrail '{name}' {problem}",
+                                     _where(entry, name, "guardrails"),
+                                     hints=("write def check(context, agent, text) -> "
+                                            "GuardrailFunctionOutput",)))
     second = validate_file(path, env=env, tool_params=params) if params else first
     findings = tuple(sorted(
         (*second.findings, *extra),
@@ -60,6 +63,19 @@ def validate_with_imports(
     ))
     spec = second.spec if not any(f.severity == "error" for f in extra) else None
     return ValidationResult(spec, findings, second.document)
+
+
+def _guardrail_problem(target: Any) -> str | None:
+    """Why `target` cannot be called as `(context, agent, text)`, or None if it can."""
+    if not callable(target):
+        return f"is not a function (it is a {type(target).__name__} value)"
+    try:
+        inspect.signature(target).bind(None, None, "")
+    except TypeError:
+        return "must take three arguments (context, agent, text)"
+    except ValueError:  # builtins without a signature: trust them
+        return None
+    return None
 
 
 def _where(entry: object, name: str, section: str = "tools") -> tuple[str, ...]:

@@ -105,6 +105,37 @@ def test_validate_import_reports_import_problems_as_findings(
     assert f"{graph}:6:26: error AG403: no installed plugin provides" in out
 
 
+def test_validate_import_checks_guardrail_signatures(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "my_guards_mod.py").write_text(
+        "def two(context, text):\n    return None\n"
+        "def ok(context, agent, text, *, extra=1):\n    return None\n"
+        "LIMIT = 3\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = tmp_path / "g.yaml"
+    graph.write_text(textwrap.dedent("""\
+        version: 1
+        name: guards
+        guardrails:
+          two: {ref: "my_guards_mod:two"}
+          ok: {ref: "my_guards_mod:ok"}
+          limit: {ref: "my_guards_mod:LIMIT"}
+        agents:
+          a: {instructions: x, guardrails: [two, ok, limit]}
+        """))
+    code, out, _ = run(capsys, "validate", "--import", str(graph))
+    assert code == 1
+    errors = [line for line in out.splitlines() if ": error " in line]
+    assert errors == [
+        f"{graph}:4:14: error AG402: guardrail 'two' must take three arguments "
+        "(context, agent, text) (at $.guardrails.two.ref)",
+        f"{graph}:6:16: error AG402: guardrail 'limit' is not a function (it is a int value) "
+        "(at $.guardrails.limit.ref)",
+    ]
+
+
 def test_validate_import_accepts_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate", "--import", *example_files())
     assert code == 0, out
