@@ -68,7 +68,7 @@ def validate_with_imports(
 def _guardrail_problem(target: Any) -> str | None:
     """Why `target` cannot be called as `(context, agent, text)`, or None if it can."""
     if not callable(target):
-        return f"is not a function (it is a {type(target).__name__} value)"
+        return f"is not a function (its type is {type(target).__name__})"
     try:
         inspect.signature(target).bind(None, None, "")
     except TypeError:

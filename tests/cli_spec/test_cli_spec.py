@@ -131,7 +131,7 @@ def test_validate_import_checks_guardrail_signatures(
     assert errors == [
         f"{graph}:4:14: error AG402: guardrail 'two' must take three arguments "
         "(context, agent, text) (at $.guardrails.two.ref)",
-        f"{graph}:6:16: error AG402: guardrail 'limit' is not a function (it is a int value) "
+        f"{graph}:6:16: error AG402: guardrail 'limit' is not a function (its type is int) "
         "(at $.guardrails.limit.ref)",
     ]
 
