@@ -42,9 +42,19 @@ def validate_with_imports(
         if target is None:
             continue
         try:
-            params[name] = describe_tool(target, name=name).param_names
+            sig = describe_tool(target, name=name)
         except PluginError as exc:
             extra.append(doc.finding("AG402", f"tool '{name}': {exc}", _where(entry, name)))
+            continue
+        params[name] = sig.param_names
+        untyped = [p for p, schema in sig.parameters.get("properties", {}).items()
+                   if not {"type", "anyOf", "enum", "$ref"} & set(schema)]
+        if untyped and not sig.is_function_tool:
+            extra.append(doc.finding(
+                "AG404", f"tool '{name}': parameter(s) {', '.join(untyped)} have no type hint",
+                _where(entry, name), severity="warning",
+                hints=("the model is told nothing about their type; add hints such as "
+                       "'city: str'",)))
     guards = data.get("guardrails") if isinstance(data.get("guardrails"), dict) else {}
     for name, entry in (guards or {}).items():
         target = _load(doc, ("guardrails", name), entry, GUARDRAIL_GROUP, extra)

@@ -47,6 +47,7 @@ CODES: dict[str, str] = {
     "AG401": "reference cannot be imported",
     "AG402": "reference is not a usable tool or guardrail",
     "AG403": "entry point is not installed",
+    "AG404": "tool parameter has no type hint",
 }
 
 

@@ -110,6 +110,7 @@ def test_validate_import_checks_guardrail_signatures(
 ) -> None:
     (tmp_path / "my_guards_mod.py").write_text(
         "def two(context, text):\n    return None\n"
+        "def loose(city, days: int = 1):\n    return city\n"
         "def ok(context, agent, text, *, extra=1):\n    return None\n"
         "LIMIT = 3\n"
     )
@@ -118,20 +119,24 @@ def test_validate_import_checks_guardrail_signatures(
     graph.write_text(textwrap.dedent("""\
         version: 1
         name: guards
+        tools:
+          loose: {ref: "my_guards_mod:loose"}
         guardrails:
           two: {ref: "my_guards_mod:two"}
           ok: {ref: "my_guards_mod:ok"}
           limit: {ref: "my_guards_mod:LIMIT"}
         agents:
-          a: {instructions: x, guardrails: [two, ok, limit]}
+          a: {instructions: x, tools: [loose], guardrails: [two, ok, limit]}
         """))
     code, out, _ = run(capsys, "validate", "--import", str(graph))
     assert code == 1
+    assert (f"{graph}:4:16: warning AG404: tool 'loose': parameter(s) city have no type hint"
+            in out)
     errors = [line for line in out.splitlines() if ": error " in line]
     assert errors == [
-        f"{graph}:4:14: error AG402: guardrail 'two' must take three arguments "
+        f"{graph}:6:14: error AG402: guardrail 'two' must take three arguments "
         "(context, agent, text) (at $.guardrails.two.ref)",
-        f"{graph}:6:16: error AG402: guardrail 'limit' is not a function (its type is int) "
+        f"{graph}:8:16: error AG402: guardrail 'limit' is not a function (its type is int) "
         "(at $.guardrails.limit.ref)",
     ]
 
