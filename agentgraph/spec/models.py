@@ -74,7 +74,7 @@ class ModelSpec(_Model):
         None, description="A Realtime-compatible websocket URL (ws:// or wss://)."
     )
     api_key: str | None = Field(
-        None, description="API key; write ${OPENAI_API_KEY}, never a literal."
+        None, description="API key; write ${OPENAI_API_KEY}, never a literal.", repr=False
     )
 
 
@@ -186,7 +186,9 @@ class GuardrailSpec(_Model):
     base_url: str | None = Field(
         None, description="check only: a chat-completions base URL, e.g. http://127.0.0.1:8080/v1."
     )
-    api_key: str | None = Field(None, description="check only: key for base_url; use ${...}.")
+    api_key: str | None = Field(
+        None, description="check only: key for base_url; use ${...}.", repr=False
+    )
 
 
 class PromptFile(_Model):
@@ -216,7 +218,8 @@ class AgentSpec(_Model):
 class SipOpenAISpec(_Model):
     """OpenAI's SIP connector: a webhook receives realtime.call.incoming."""
 
-    webhook_secret: str = Field(description="The whsec_... signing secret; use ${...}.")
+    webhook_secret: str = Field(description="The whsec_... signing secret; use ${...}.",
+                                repr=False)
     listen: HostPort = "127.0.0.1:8000"
     path: str = "/openai/webhook"
     project_id: str | None = None
