@@ -1,0 +1,55 @@
+"""Operator approvals on the console: `Approve transfer(target=…)? [y/N]`, default deny."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+GRAPH = str(REPO / "examples/graphs/sip_front_desk.yaml")
+
+
+def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "agentgraph", "run", GRAPH, "--text", "--no-log", *extra],
+        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+
+
+def test_operator_says_yes(tmp_path: Path) -> None:
+    proc = start(tmp_path)
+    out, err = proc.communicate(
+        "Can I talk to a person?\nsip:frontdesk@127.0.0.1\ny\n/quit\n", timeout=60)
+    assert proc.returncode == 0, err
+    assert 'Approve transfer(target="Sip:frontdesk@127.0.0.1")? [y/N] ' in out
+    # approved: the transfer tool really ran (and explains there is no phone call here)
+    assert '  -> transfer(target="Sip:frontdesk@127.0.0.1")' in out
+    assert "not on a phone call" in out
+
+
+def test_no_answer_means_no(tmp_path: Path) -> None:
+    proc = start(tmp_path, "--approval-timeout", "1")
+    assert proc.stdin is not None
+    proc.stdin.write("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n")
+    proc.stdin.flush()
+    time.sleep(4)  # nobody answers the prompt
+    out, err = proc.communicate("/quit\n", timeout=60)
+    assert proc.returncode == 0, err
+    assert "[y/N] (no answer: denied)" in out
+    assert "  -> transfer(" not in out
+    assert "<- failed transfer" in out
+
+
+def test_end_of_input_means_no(tmp_path: Path) -> None:
+    proc = start(tmp_path)
+    out, err = proc.communicate("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n",
+                                timeout=60)
+    assert proc.returncode == 0, err
+    assert "[y/N] (no operator input: denied)" in out
+    assert "  -> transfer(" not in out
