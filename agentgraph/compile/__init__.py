@@ -10,7 +10,16 @@ only when `compile_graph` is first used (PEP 562), so `validate --import` (which
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # real types for checkers; at run time the imports stay lazy
+    from agentgraph.compile.check import validate_with_imports
+    from agentgraph.compile.compiler import (
+        CompiledGraph,
+        ModelChoice,
+        SipSettings,
+        compile_graph,
+    )
 
 __all__ = ["CompiledGraph", "ModelChoice", "SipSettings", "compile_graph", "validate_with_imports"]
 
