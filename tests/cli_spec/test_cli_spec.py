@@ -215,3 +215,14 @@ def test_help_and_validate_do_not_import_the_runtime(argv: list[str]) -> None:
     """)
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60,
                    capture_output=True)
+
+
+def test_validate_strict_fails_on_warnings(capsys: pytest.CaptureFixture[str],
+                                           tmp_path: Path) -> None:
+    graph = tmp_path / "w.yaml"
+    graph.write_text("version: 1\nname: w\ntools: {unused: {entry_point: get_weather}}\n"
+                     "agents: {a: {instructions: x}}\n")
+    code, out, _ = run(capsys, "validate", str(graph))
+    assert code == 0 and "warning AG304: tool 'unused' is not used by any agent" in out
+    code, out, _ = run(capsys, "validate", "--strict", str(graph))
+    assert code == 1 and f"{graph}: invalid (0 error(s), 1 warning(s))" in out

@@ -249,3 +249,20 @@ def test_every_example_compiles_and_has_valid_tools() -> None:
         for agent in compiled.agents.values():
             agent.tools_wire()  # raises on duplicate names
         normalize_model_settings(compiled.run_config["model_settings"])
+
+
+async def test_async_function_targets_are_wrapped(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "my_async_tools.py").write_text(
+        "async def quote(item: str, qty: int = 1) -> str:\n"
+        "    '''Quote an item.\n\n    Args:\n        item: what.\n        qty: how many.\n    '''\n"
+        "    return f'{qty} x {item}'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    compiled = compile_text("version: 1\nname: a\ntools: {quote: {ref: 'my_async_tools:quote', "
+                            "timeout_s: 2}}\nagents: {a: {instructions: x, tools: [quote]}}\n")
+    (tool,) = compiled.starting_agent.tools
+    assert tool.description == "Quote an item."
+    assert tool.params_json_schema["properties"]["qty"]["description"] == "how many."
+    ctx = ToolContext(session=None, agent=None, call_id="c")
+    assert await tool.on_invoke_tool(ctx, '{"item": "crown", "qty": 2}') == "2 x crown"
