@@ -22,7 +22,9 @@ __all__ = ["TESTS_SUFFIX", "graph", "init", "schema", "tools", "validate"]
 TESTS_SUFFIX = ".tests.yaml"
 
 
-@click.command(help="Check graph files and report every finding.")
+@click.command(help="Check graph files and report every finding (file:line:col, code, hint)."
+               "\n\nExit status: 0 valid, 1 findings, 2 a file cannot be read. Files named "
+               "*.tests.yaml (conversation tests) are passed over.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text for people, json for machines.")
@@ -78,7 +80,8 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-@click.command(help="Draw a graph's agents, handoffs and tools.")
+@click.command(help="Draw a graph's agents, handoffs, tools (approval marked) and guardrails "
+               "as Mermaid, or DOT with --format dot (e.g. | dot -Tsvg > graph.svg).")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
               show_default=True)
@@ -112,7 +115,8 @@ When someone asks about the weather in a city, call get_weather.
 """
 
 
-@click.command(help="Create a new graph file with a prompt file.")
+@click.command(help="Create NAME.yaml (with the $schema line editors use) and "
+               "prompts/NAME.md; the new graph validates as is.")
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
               show_default=True, help="Where to create NAME.yaml and prompts/.")
@@ -158,7 +162,8 @@ def _find_repo_schema(start: Path) -> str | None:
     return None
 
 
-@click.command(help="List installed tools and guardrails.")
+@click.command(help="List installed tools and guardrails (entry points of groups "
+               "agentgraph.tools and agentgraph.guardrails) without importing them.")
 @click.option("--describe", "describe", metavar="NAME", default=None,
               help="Import one tool or guardrail and show its parameters.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
