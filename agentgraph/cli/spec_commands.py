@@ -133,13 +133,17 @@ def init(name: str, directory: str, force: bool) -> None:
     for path in (graph_file, prompt_file):
         if path.exists() and not force:
             raise UsageError(f"{path} already exists (use --force to overwrite)")
-    from agentgraph.spec.schema import SCHEMA_ID
+    from agentgraph.spec import schema_text
 
-    repo_schema = _find_repo_schema(base)
-    schema_ref = repo_schema or SCHEMA_ID
+    # Editors need a schema they can open: a checkout's schemas/ file, else a local copy.
+    schema_ref = _find_repo_schema(base)
+    local_schema = base / "agentgraph.schema.json"
     title = name.strip() or slug
     try:
         prompt_file.parent.mkdir(parents=True, exist_ok=True)
+        if schema_ref is None:
+            local_schema.write_text(schema_text(), encoding="utf-8")
+            schema_ref = "./agentgraph.schema.json"
         graph_file.write_text(
             _TEMPLATE.format(schema=schema_ref, title=title, agent=agent, slug=slug),
             encoding="utf-8",

@@ -177,11 +177,24 @@ def test_init_scaffolds_a_valid_graph(capsys: pytest.CaptureFixture[str],
     assert code == 0 and "created" in out
     graph = tmp_path / "front_desk.yaml"
     text = graph.read_text(encoding="utf-8")
-    assert text.startswith("# yaml-language-server: $schema=")
+    assert text.startswith("# yaml-language-server: $schema=./agentgraph.schema.json\n")
+    schema = (tmp_path / "agentgraph.schema.json").read_text(encoding="utf-8")
+    assert schema == (ROOT / "schemas" / "agentgraph.schema.json").read_text(encoding="utf-8")
     assert (tmp_path / "prompts" / "front_desk.md").is_file()
     assert run(capsys, "validate", str(graph))[0] == 0
     code, _, err = run(capsys, "init", "Front Desk", "--dir", str(tmp_path))
     assert code == 2 and "already exists" in err
+
+
+def test_init_inside_a_checkout_points_at_its_schema(capsys: pytest.CaptureFixture[str],
+                                                     tmp_path: Path) -> None:
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "agentgraph.schema.json").write_text("{}")
+    (tmp_path / "graphs").mkdir()
+    assert run(capsys, "init", "bot", "--dir", str(tmp_path / "graphs"))[0] == 0
+    text = (tmp_path / "graphs" / "bot.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../schemas/agentgraph.schema.json\n")
+    assert not (tmp_path / "graphs" / "agentgraph.schema.json").exists()
 
 
 def test_tools_list_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
