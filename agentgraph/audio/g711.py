@@ -41,7 +41,8 @@ def _ulaw_encode(samples: np.ndarray) -> np.ndarray:
     segment = np.searchsorted(segment_ends, mag, side="left")
     code = (segment << 4) | ((mag >> (segment + 1)) & 0x0F)
     code = np.where(segment >= 8, 0x7F, code)  # full scale saturates
-    return ((code ^ mask) & 0xFF).astype(np.uint8)
+    encoded: np.ndarray = ((code ^ mask) & 0xFF).astype(np.uint8)
+    return encoded
 
 
 def _alaw_encode(samples: np.ndarray) -> np.ndarray:
