@@ -52,7 +52,8 @@ def _alaw_encode(samples: np.ndarray) -> np.ndarray:
     exponent = np.where(mag < 32, 0, np.floor(np.log2(np.maximum(mag, 1))).astype(np.int32) - 4)
     exponent = np.clip(exponent, 0, 7)
     mantissa = np.where(exponent == 0, mag >> 1, mag >> exponent) & 0x0F
-    return ((sign | (exponent << 4) | mantissa) ^ 0x55).astype(np.uint8)
+    encoded: np.ndarray = ((sign | (exponent << 4) | mantissa) ^ 0x55).astype(np.uint8)
+    return encoded
 
 
 _ULAW_TO_PCM = _ulaw_decode_table()
