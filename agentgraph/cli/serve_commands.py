@@ -93,6 +93,8 @@ async def serve_graph(
     from agentgraph.transports.sip.server import SipServer, loopback_handler
 
     stop = stop or asyncio.Event()
+    tool_calls: dict[str, int] = {}
+    agent_audio: dict[str, int] = {}
     loop = asyncio.get_running_loop()
     compiled = None
     if opts.graph is not None:
@@ -125,6 +127,16 @@ async def serve_graph(
             backend = await stack.enter_async_context(
                 open_backend(compiled.model, force_provider=opts.provider)
             )
+            observer = on_event or _printer(opts.quiet)
+
+            def counted(call_id: str, event: Any) -> None:
+                kind = getattr(event, "type", "")
+                if kind == "tool_end":
+                    tool_calls[call_id] = tool_calls.get(call_id, 0) + 1
+                elif kind == "audio_delta":
+                    agent_audio[call_id] = agent_audio.get(call_id, 0) + len(event.audio)
+                observer(call_id, event)
+
             sessions = CallSessions(
                 agents=compiled.agents,
                 start_agent=compiled.starting_agent.name,
@@ -132,7 +144,7 @@ async def serve_graph(
                 run_config=compiled.run_config,
                 url=backend.url,
                 api_key=backend.api_key,
-                on_event=on_event or _printer(opts.quiet),
+                on_event=counted,
             )
             handler = sessions.handle_sip_call
             mode = backend.describe()
@@ -156,10 +168,17 @@ async def serve_graph(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
+        sessions_done = sessions.completed if sessions is not None else 0
         stats = {
+            "sessions_completed": sessions_done,
+            "calls_with_tool_call": len(tool_calls),
+            "tool_calls": sum(tool_calls.values()),
+            "calls_with_agent_audio": len(agent_audio),
             "calls_completed": server.completed_calls,
             "calls_failed": server.failed_calls,
             "calls_active_at_exit": len(server.calls),
+            "rtp_packets_sent": server.rtp_packets_sent,
+            "rtp_packets_received": server.rtp_packets_received,
             "rtp_packets_timed": server.timing.count,
             "rtp_send_jitter_ms": {
                 "p50": server.timing.percentile_ms(0.50),

@@ -140,6 +140,8 @@ class SipServer:
         self.completed_calls = 0
         self.failed_calls = 0
         self.timing = SendTiming()
+        self.rtp_packets_sent = 0
+        self.rtp_packets_received = 0
         self._core: SipServerProtocol | None = None
         self._transport: asyncio.DatagramTransport | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -321,6 +323,8 @@ class SipServer:
             if self._pacer is not None:
                 self._pacer.remove(stream)
             self.timing.merge(stream.timing)
+            self.rtp_packets_sent += stream.packets_sent
+            self.rtp_packets_received += stream.packets_received
             stream.close()
         if call is not None:
             call.end_reason = reason

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# SIP load benchmark (issue 6): SIPp places N concurrent calls to `agentgraph serve`, each
+# streaming a spoken request as u-law RTP in a loop for DURATION_MS; we send RTP back the
+# whole time. Reports calls completed/failed (SIPp's and the server's view), RTP packets
+# both ways, and the server's RTP send jitter (|interval between a call's packets - 20 ms|,
+# measured with the event loop clock at sendto).
+#
+#   bench/sip_load.sh                      # loopback 50 100, engine 20 50 100
+#   MODES="loopback" CALLS="100" bench/sip_load.sh
+#   ENGINE=process bench/sip_load.sh       # engine in its own process (`engine serve`)
+#
+# Modes: loopback = caller audio echoed (SIP+RTP alone); engine = the embedded engine
+# answers with the weather graph (ENGINE=inproc runs it inside `serve`, the default).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python}
+[ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
+DURATION_MS=${DURATION_MS:-20000}
+MODES=${MODES:-"loopback engine"}
+ENGINE=${ENGINE:-inproc}
+OUT=${OUT:-$(mktemp -d /tmp/sip_load.XXXXXX)}
+SIP_PORT=${SIP_PORT:-25060}
+SIPP_PORT=${SIPP_PORT:-25062}
+MEDIA_PORT=${MEDIA_PORT:-26000}
+ENGINE_PORT=${ENGINE_PORT:-28765}
+command -v sipp >/dev/null || { echo "sip_load: sipp not found (apt install sip-tester)" >&2; exit 2; }
+
+# The caller's request, spoken by the engine's own TTS, as raw u-law with 3 s of quiet.
+$PY - "$OUT/caller.ulaw" <<'EOF'
+import sys
+import numpy as np
+from agentgraph.audio import pcm16_to_ulaw, resample_pcm16
+from agentgraph.engine.tts import EspeakSynthesizer
+voiced = np.frombuffer(EspeakSynthesizer("ash").synthesize_pcm24("What's the weather in Tokyo?"), "<i2")
+pcm = np.concatenate([np.zeros(24 * 400), voiced, np.zeros(24 * 3000)])
+pcm = pcm + np.random.default_rng(0).normal(0, 60.0, pcm.size)
+pcm24 = np.clip(pcm, -32768, 32767).astype("<i2").tobytes()
+open(sys.argv[1], "wb").write(pcm16_to_ulaw(resample_pcm16(pcm24, 24000, 8000)))
+EOF
+sed "s#@CALLER_AUDIO@#$OUT/caller.ulaw#" bench/sip_load.xml > "$OUT/caller.xml"
+
+engine_pid=""
+cleanup() { [ -n "$engine_pid" ] && kill "$engine_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+
+graph_for_engine() {
+  if [ "$ENGINE" = process ]; then
+    if [ -z "$engine_pid" ]; then
+      $PY -m agentgraph engine serve --port "$ENGINE_PORT" 2>"$OUT/engine.log" &
+      engine_pid=$!
+      sleep 3
+    fi
+    sed "s#^model: .*#model: {provider: local, base_url: \"http://127.0.0.1:$ENGINE_PORT/v1\"}#" \
+      examples/graphs/weather.yaml > "$OUT/weather.yaml"
+    echo "$OUT/weather.yaml"
+  else
+    echo examples/graphs/weather.yaml
+  fi
+}
+
+run_one() {  # mode calls
+  local mode=$1 calls=$2 tag="$1-$2"
+  local serve_args=(--listen "127.0.0.1:$SIP_PORT" --max-calls $((calls + 10)) --quiet
+                    --stats "$OUT/$tag.json" --duration $((DURATION_MS / 1000 + 25)))
+  if [ "$mode" = loopback ]; then
+    serve_args=(--loopback "${serve_args[@]}")
+  else
+    serve_args=("$(graph_for_engine)" --provider local "${serve_args[@]}")
+  fi
+  $PY -m agentgraph serve "${serve_args[@]}" 2>"$OUT/$tag.serve.log" &
+  local serve_pid=$!
+  sleep 4
+  local start=$(date +%s.%N)
+  # all calls start within one second (-r calls/s), each lasts DURATION_MS after its ACK
+  sipp "127.0.0.1:$SIP_PORT" -sf "$OUT/caller.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
+    -mp "$MEDIA_PORT" -s 1000 -m "$calls" -l "$calls" -r "$calls" -rp 1000 \
+    -d "$DURATION_MS" -timeout $((DURATION_MS / 1000 + 30))s -nostdin -trace_stat \
+    -stf "$OUT/$tag.sipp.csv" -fd 60 >"$OUT/$tag.sipp.out" 2>&1 || true
+  local elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+  kill -INT "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  $PY - "$OUT/$tag.json" "$OUT/$tag.sipp.csv" "$mode" "$calls" "$elapsed" <<'EOF'
+import csv, json, sys
+stats = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2]), delimiter=";"))
+last = rows[-1] if rows else {}
+ok, failed = last.get("SuccessfulCall(C)", "?"), last.get("FailedCall(C)", "?")
+mode, calls, elapsed = sys.argv[3], sys.argv[4], float(sys.argv[5])
+j = stats["rtp_send_jitter_ms"]
+line = (f"{mode:8} {calls:>4} calls: sipp ok={ok} failed={failed} | server completed="
+        f"{stats['calls_completed']} failed={stats['calls_failed']} | rtp sent="
+        f"{stats['rtp_packets_sent']} recv={stats['rtp_packets_received']} | send jitter ms "
+        f"p50={j['p50']} p99={j['p99']} max={j['max']}")
+if mode != "loopback":
+    line += (f" | answered (tool called)={stats['calls_with_tool_call']}/{calls}"
+             f" tool calls={stats['tool_calls']} calls with agent audio="
+             f"{stats['calls_with_agent_audio']}")
+print(line + f" | {elapsed:.0f} s")
+EOF
+}
+
+echo "sip_load: results in $OUT (duration ${DURATION_MS} ms per call, engine $ENGINE)"
+for mode in $MODES; do
+  if [ "$mode" = loopback ]; then counts=${CALLS:-"50 100"}; else counts=${CALLS:-"20 50 100"}; fi
+  for n in $counts; do run_one "$mode" "$n"; done
+done
