@@ -13,6 +13,8 @@ the send time travels inside the audio bytes), tool round trip p50 (function cal
 largest K whose p99 stays under 50 ms. openai-agents is installed into
 `bench/.venv/openai-agents` by this script. `--long-call-minutes` streams an N-minute call
 as fast as possible to one session and reports CPU per event for each call minute.
+The client `agentgraph-batched` is agentgraph with `audio_send_interval_ms=40` (caller audio
+coalesced into 40 ms appends: half the socket writes).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class Recorder:
 # ----------------------------------------------------------------- agentgraph
 
 
-async def open_agentgraph(url: str, rec: Recorder) -> tuple[Any, Any]:
+async def open_agentgraph(url: str, rec: Recorder, batch_ms: int = 0) -> tuple[Any, Any]:
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
     from agentgraph.realtime import RealtimeAgent, RealtimeRunner, function_tool
 
@@ -55,7 +55,8 @@ async def open_agentgraph(url: str, rec: Recorder) -> tuple[Any, Any]:
         return "12:00"
 
     agent = RealtimeAgent(name="bench", instructions="x", tools=[function_tool(get_time)])
-    runner = RealtimeRunner(agent, config={"model_settings": {"voice": "marin"}})
+    runner = RealtimeRunner(agent, config={"model_settings": {"voice": "marin"},
+                                           "audio_send_interval_ms": batch_ms})
     session = await runner.run(model_config={"url": url, "api_key": "sk-bench"})
     await session.connect()
 
@@ -143,10 +144,25 @@ async def send_openai_agents(session: Any) -> None:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rec = Recorder()
     opener = {"agentgraph": open_agentgraph, "floor": open_floor,
-              "openai-agents": open_openai_agents}[args.impl]
+              "openai-agents": open_openai_agents,
+              "agentgraph-batched": lambda url, rec: open_agentgraph(url, rec, 40),
+              }[args.impl]
     sessions = []
     for _ in range(args.sessions):
         sessions.append(await opener(args.url, rec))
+    if os.environ.get("BENCH_GC_OFF"):
+        gc.disable()
+    gc_stats: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        else:
+            gc_stats[info["generation"]].append(time.perf_counter() - gc_started[0])
+
+    if os.environ.get("BENCH_GC_STATS"):
+        gc.callbacks.append(on_gc)
     if args.impl != "openai-agents":
         gc.collect()
         gc.freeze()  # start-up objects out of the GC's way (allowed by the issue)
@@ -165,7 +181,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if delay < -0.02:
                 late_ticks += 1
             await asyncio.sleep(max(0.0, delay))
-            if args.impl == "agentgraph":
+            if args.impl.startswith("agentgraph"):
                 for session, _ in sessions:
                     send_agentgraph(session)
             elif args.impl == "floor":
@@ -204,6 +220,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                   "cpu_pct_per_session": 100 * cpu / wall / args.sessions,
                   "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0),
                   "deltas": len(lat), "deltas_expected": expected, "late_ticks": late_ticks}
+    if os.environ.get("BENCH_GC_STATS"):
+        result["gc"] = {g: (len(v), max(v, default=0) * 1e3, sum(v) * 1e3)
+                        for g, v in gc_stats.items()}
+        result["gc_objects"] = len(gc.get_objects())
+        print(json.dumps(result["gc"]), result["gc_objects"], file=sys.stderr)
     if tick is not None:
         tick.cancel()
     for handle, consumer in sessions:
