@@ -439,8 +439,9 @@ class RealtimeSession:
         if conn is not None and conn.protocol.should_reconnect:
             self.reconnector.start(f"closed with code {code}: {reason}".strip(": "))
             return
-        self._emit(se.RealtimeErrorEvent(error={
-            "type": "connection_closed", "code": code, "message": reason or "closed"}))
+        if code != 1000:  # 1000: the call ended normally (e.g. the caller hung up)
+            self._emit(se.RealtimeErrorEvent(error={
+                "type": "connection_closed", "code": code, "message": reason or "closed"}))
         self._emit(se.RealtimeAgentEndEvent(agent=self._agent))
         self._finish(f"closed by server (code {code})")
 

@@ -151,8 +151,19 @@ async def test_server_normal_close_ends_iteration(harness: Harness) -> None:
     closed = await harness.wait_event("connection", where=lambda e: e.status == "closed")
     assert "1000" in closed.reason
     assert harness.types()[-2:] == ["agent_end", "connection"]
+    assert harness.of("error") == []  # a normal close is not an error
     with pytest.raises(Exception, match="closed"):
         session.send_message("hello?")
+
+
+async def test_auth_close_is_an_error_without_reconnect(harness: Harness) -> None:
+    _, conn = await harness.start(RealtimeAgent(name="a"))
+    await conn.close(3000, "invalid_request_error.invalid_api_key")
+    await harness.wait_event("connection", where=lambda e: e.status == "closed")
+    [error] = harness.of("error")
+    assert error.error["code"] == 3000
+    assert "invalid_api_key" in error.error["message"]
+    assert len(harness.server.connections) == 1
 
 
 async def test_sip_attach_uses_call_id_and_no_model(harness: Harness) -> None:
