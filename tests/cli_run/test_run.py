@@ -89,6 +89,19 @@ def test_wav_input_any_format_fast_with_stereo_recording(tmp_path: Path) -> None
     assert summary["latency"]["weather"]["turns"] == 1
 
 
+def test_manual_turns_commit_the_whole_file(tmp_path: Path) -> None:
+    graph = tmp_path / "manual.yaml"
+    graph.write_text((REPO / "examples/graphs/weather.yaml").read_text().replace(
+        "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
+        "turn_detection: none"))
+    speak("What's the weather in Sydney?", tmp_path / "caller.wav")
+    result = agentgraph("run", str(graph), "--input", "caller.wav", "--fast", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '-> get_weather(city="Sydney")' in result.stdout
+    summary = json.loads((only_run_dir(tmp_path) / "summary.json").read_text())
+    assert summary["latency"]["weather"]["turns"] == 1  # measured from the commit
+
+
 def test_json_lines_and_quiet(tmp_path: Path) -> None:
     result = agentgraph("run", WEATHER, "--say", "Weather in London?", "--json", "--no-log",
                         cwd=tmp_path)
