@@ -1,10 +1,43 @@
-"""Caller speech for tests: the engine's own TTS in a caller voice, over a noise floor."""
+"""Caller speech for tests: the engine's own TTS in a caller voice, over a noise floor.
+
+libespeak-ng's output depends slightly on what it synthesized before in the same process
+(state it keeps between utterances), and a recognizer is sensitive to that. So each caller
+utterance is synthesized in a fresh interpreter: the same text, voice and seed always give
+the same audio, whatever ran before.
+"""
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 
-from agentgraph.engine.tts import EspeakSynthesizer
+REPO = Path(__file__).resolve().parents[2]
+
+_SYNTH = (
+    "import sys; from agentgraph.engine.tts import EspeakSynthesizer as E; "
+    "sys.stdout.buffer.write(E(sys.argv[1]).synthesize_pcm24(sys.argv[2]))"
+)
+
+
+@functools.cache
+def fresh_tts(text: str, voice: str) -> bytes:
+    """24 kHz pcm16 of `text` from a fresh espeak-ng (reproducible)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", _SYNTH, voice, text],
+        capture_output=True,
+        check=True,
+        timeout=60,
+        env=env,
+    )
+    return done.stdout
+
 
 NOISE_RMS = 60.0  # about -55 dBFS: a quiet room, never digital silence
 
@@ -19,7 +52,7 @@ def caller_speech(
     text: str, *, voice: str = "ash", lead_ms: int = 400, tail_ms: int = 1000, seed: int = 0
 ) -> tuple[bytes, int, int]:
     """(pcm16 24 kHz, speech start ms, speech end ms) for `text` with noise around it."""
-    voiced = np.frombuffer(EspeakSynthesizer(voice).synthesize_pcm24(text), "<i2")
+    voiced = np.frombuffer(fresh_tts(text, voice), "<i2")
     samples = np.concatenate(
         [np.zeros(24 * lead_ms), voiced.astype(np.float64), np.zeros(24 * tail_ms)]
     )
