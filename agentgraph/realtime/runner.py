@@ -102,25 +102,24 @@ class RealtimeRunner:
         )
 
 
-def _fields(settings: RunSettings) -> dict[str, Any]:
+def _fields(settings: Any) -> dict[str, Any]:
     return {name: getattr(settings, name) for name in settings.__dataclass_fields__}
 
 
 def _flat_overrides(settings: RunSettings, initial: Mapping[str, Any]) -> Any:
-    """Apply `initial_model_settings` over the config's model settings."""
+    """Apply `initial_model_settings` over the config's model settings (only keys given)."""
     base = settings.model
     override = normalize_model_settings(initial)
-    values = _fields_of(base)
-    for key in initial:
+    values = _fields(base)
+    keys = [k for k in initial if k != "audio"]
+    audio = initial.get("audio") or {}
+    keys += [f"audio.input.{k}" for k in (audio.get("input") or {})]
+    keys += [f"audio.output.{k}" for k in (audio.get("output") or {})]
+    for key in keys:
         for name in _SETTING_FIELDS.get(key, ()):
             values[name] = getattr(override, name)
-    if "extra" in values:
-        values["extra"] = {**base.extra, **override.extra}
+    values["extra"] = {**base.extra, **override.extra}
     return type(base)(**values)
-
-
-def _fields_of(obj: Any) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}
 
 
 _SETTING_FIELDS: dict[str, tuple[str, ...]] = {
@@ -130,6 +129,8 @@ _SETTING_FIELDS: dict[str, tuple[str, ...]] = {
     "input_audio_transcription": ("transcription",), "transcription": ("transcription",),
     "turn_detection": ("turn_detection", "turn_detection_set"),
     "input_audio_noise_reduction": ("noise_reduction",), "noise_reduction": ("noise_reduction",),
-    "audio": ("voice", "input_format", "output_format", "transcription", "turn_detection",
-              "turn_detection_set", "noise_reduction"),
+    "audio.input.format": ("input_format",), "audio.input.transcription": ("transcription",),
+    "audio.input.turn_detection": ("turn_detection", "turn_detection_set"),
+    "audio.input.noise_reduction": ("noise_reduction",),
+    "audio.output.format": ("output_format",), "audio.output.voice": ("voice",),
 }
