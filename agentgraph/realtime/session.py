@@ -264,13 +264,21 @@ class RealtimeSession:
         self._cut_playback(force=True)
         self._move(Trigger.INTERRUPT)
 
-    async def approve_tool_call(self, call_id: str, *, always: bool = False) -> None:
-        """Approve a call that raised `tool_approval_required`."""
-        self.tools.resolve_approval(call_id, True, None)
+    async def approve_tool_call(self, call_id: str, *, always: bool = False) -> bool:
+        """Approve a call that raised `tool_approval_required`.
 
-    async def reject_tool_call(self, call_id: str, message: str | None = None) -> None:
-        """Reject a pending call; `message` reaches the model as the tool output."""
-        self.tools.resolve_approval(call_id, False, message)
+        Returns:
+            False if that call is no longer waiting (decided already or timed out).
+        """
+        return self.tools.resolve_approval(call_id, True, None)
+
+    async def reject_tool_call(self, call_id: str, message: str | None = None) -> bool:
+        """Reject a pending call; `message` reaches the model as the tool output.
+
+        Returns:
+            False if that call is no longer waiting (decided already or timed out).
+        """
+        return self.tools.resolve_approval(call_id, False, message)
 
     async def update_agent(self, agent: RealtimeAgent) -> None:
         """Switch the active agent (instructions and tools) without a handoff call."""

@@ -229,15 +229,19 @@ class ToolCalls:
             return True, None
         return False, reason or f"The caller did not approve {tool.name}, so it was not done."
 
-    def resolve_approval(self, call_id: str, approved: bool, message: str | None) -> None:
-        """An operator's decision (`approve_tool_call` / `reject_tool_call`)."""
+    def resolve_approval(self, call_id: str, approved: bool, message: str | None) -> bool:
+        """An operator's decision (`approve_tool_call` / `reject_tool_call`).
+
+        Returns:
+            False when no call with that id waits (already decided or timed out).
+        """
         future = self._approvals.get(call_id)
         if future is None and self._caller is not None and self._caller[0] == call_id:
             future = self._caller[1]
-        if future is None:
-            raise KeyError(f"no tool call {call_id!r} is waiting for approval")
-        if not future.done():
-            future.set_result((approved, message))
+        if future is None or future.done():
+            return False
+        future.set_result((approved, message))
+        return True
 
     def take_caller_reply(self, text: str) -> bool:
         """If a caller approval is pending, decide it from `text`; True if it was used."""

@@ -160,7 +160,9 @@ async def test_operator_approval_approve_and_reject(harness: Harness) -> None:
     assert (required.call_id, required.tool_name) == ("call_1", "book")
     await asyncio.sleep(0.05)
     assert ran == [] and _outputs(conn) == []  # never runs without approval
-    await session.approve_tool_call("call_1")
+    assert await session.approve_tool_call("call_1") is True
+    assert await session.approve_tool_call("call_1") is False  # decided already
+    assert await session.reject_tool_call("no_such_call") is False
     await conn.wait_for("response.create")
     assert ran == ["Monday"] and _outputs(conn)[0]["output"] == "booked Monday"
 
