@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -83,3 +84,29 @@ async def client(engine: EmbeddedEngine) -> AsyncIterator[WireClient]:
         created = await wire.recv()
         assert created["type"] == "session.created"
         yield wire
+
+
+@pytest.fixture
+async def voice_client() -> AsyncIterator[WireClient]:
+    async with (
+        EmbeddedEngine(realtime_factor=1.0) as engine,
+        websockets.connect(
+            engine.url + "?model=gpt-realtime",
+            additional_headers={"Authorization": "Bearer t"},
+            max_size=None,
+        ) as ws,
+    ):
+        wire = WireClient(ws)
+        assert (await wire.recv())["type"] == "session.created"
+        yield wire
+
+
+async def stream(client: WireClient, pcm: bytes, chunk_ms: int = 20) -> None:
+    step = 48 * chunk_ms
+    for i in range(0, len(pcm), step):
+        await client.send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": base64.b64encode(pcm[i : i + step]).decode(),
+            }
+        )

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
 
-import pytest
-import websockets
-
-from agentgraph.engine import EmbeddedEngine
-
-from .conftest import WEATHER_TOOL, WireClient
+from .conftest import WEATHER_TOOL, WireClient, stream
 from .speech import caller_speech, noise
 
 BOOK_TOOL = {
@@ -28,32 +22,6 @@ BOOK_TOOL = {
         "required": ["date", "time", "name"],
     },
 }
-
-
-@pytest.fixture
-async def voice_client() -> AsyncIterator[WireClient]:
-    async with (
-        EmbeddedEngine(realtime_factor=1.0) as engine,
-        websockets.connect(
-            engine.url + "?model=gpt-realtime",
-            additional_headers={"Authorization": "Bearer t"},
-            max_size=None,
-        ) as ws,
-    ):
-        wire = WireClient(ws)
-        assert (await wire.recv())["type"] == "session.created"
-        yield wire
-
-
-async def stream(client: WireClient, pcm: bytes, chunk_ms: int = 20) -> None:
-    step = 48 * chunk_ms
-    for i in range(0, len(pcm), step):
-        await client.send(
-            {
-                "type": "input_audio_buffer.append",
-                "audio": base64.b64encode(pcm[i : i + step]).decode(),
-            }
-        )
 
 
 async def configure(client: WireClient, **audio_input: object) -> None:

@@ -222,6 +222,17 @@ class RulesPolicy:
         if literal:
             return Decision(text=literal)
         history = ctx.history
+        if history and history[-1].role == "system":
+            # A guardrail stopped the last answer (the runtime adds its rule as a system
+            # message): say the rule's message instead of repeating the same answer.
+            m = re.search(r"stopped by a guardrail: (.+?)\.? Answer the caller again",
+                          history[-1].text, re.DOTALL)
+            if m:
+                return Decision(text=m.group(1).strip().rstrip(".") + ".")
+        if ctx.response_instructions and re.search(
+            r"\b(still working|one moment|filler)\b", ctx.response_instructions, re.IGNORECASE
+        ):
+            return Decision(text="One moment, I'm still working on that.")
         last = next((t for t in reversed(history) if t.role != "system"), None)
         if last is not None and last.role == "function_call_output":
             call = next(
