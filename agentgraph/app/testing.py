@@ -390,7 +390,7 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
     async with session:
         observed = ObservedSession(session, hub)
 
-        decisions: set[asyncio.Task[None]] = set()
+        decisions: set[asyncio.Task[Any]] = set()
 
         def operator(event: Any) -> None:
             if getattr(event, "type", "") == "tool_approval_required":

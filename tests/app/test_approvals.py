@@ -38,7 +38,7 @@ def test_no_answer_means_no(tmp_path: Path) -> None:
     assert proc.stdin is not None
     proc.stdin.write("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n")
     proc.stdin.flush()
-    time.sleep(4)  # nobody answers the prompt
+    time.sleep(2.5)  # nobody answers the prompt
     out, err = proc.communicate("/quit\n", timeout=60)
     assert proc.returncode == 0, err
     assert "[y/N] (no answer: denied)" in out

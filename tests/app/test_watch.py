@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from agentgraph.app.run import load_compiled
 from agentgraph.app.watch import diff_graphs
 
@@ -39,6 +41,7 @@ def test_diff_graphs_separates_live_changes_from_next_session(tmp_path: Path) ->
     assert diff_graphs(old, load_compiled(REPO / "examples/graphs/weather.yaml")).empty
 
 
+@pytest.mark.slow
 def test_watch_reloads_a_running_session(tmp_path: Path) -> None:
     graph = tmp_path / "weather.yaml"
     graph.write_text(WEATHER)
