@@ -37,6 +37,7 @@ from agentgraph.protocol import ServerEvent, UnknownEvent
 from agentgraph.protocol import events as wire
 from agentgraph.realtime import events as se
 from agentgraph.realtime.agent import RealtimeAgent
+from agentgraph.realtime.agent_audio import AgentAudio
 from agentgraph.realtime.call_tools import CallControl
 from agentgraph.realtime.config import RunSettings
 from agentgraph.realtime.guardrail_runner import GuardrailRunner
@@ -101,7 +102,6 @@ class RealtimeSession:
         self._headers = headers
         self._tracker = playback_tracker or RealtimePlaybackTracker()
         self._tracker.set_audio_format(settings.model.output_format)
-        self._tracker_reports = playback_tracker is not None
         self._conn: RealtimeConnection | None = None
         self._events: collections.deque[se.RealtimeSessionEvent] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
@@ -115,14 +115,9 @@ class RealtimeSession:
         self._last_create: tuple[str, dict[str, Any] | None] | None = None
         self._create_seq = 0
         self._item_seq = 0
-        # audio bookkeeping: the agent item being played and how much audio it has
-        self._audio_item: str | None = None
-        self._audio_content_index = 0
-        self._audio_bytes = 0
-        self._audio_done = False
-        self._muted_items: set[str] = set()
+        self.audio = AgentAudio(self, self._tracker, reports=playback_tracker is not None,
+                                bytes_per_ms=settings.model.output_format.bytes_per_ms)
         self.replayed_items: set[str] = set()
-        self._bytes_per_ms = settings.model.output_format.bytes_per_ms
         self._send_buffer = bytearray()
         self._send_threshold = (
             settings.audio_send_interval_ms * settings.model.input_format.bytes_per_ms
@@ -261,7 +256,7 @@ class RealtimeSession:
         if self._response_active:
             self._send(wire.ResponseCancel())
         self._pending.clear()
-        self._cut_playback(force=True)
+        self.audio.cut(force=True)
         self._move(Trigger.INTERRUPT)
 
     async def approve_tool_call(self, call_id: str, *, always: bool = False) -> bool:
@@ -396,9 +391,7 @@ class RealtimeSession:
 
     def reset_audio_state(self) -> None:
         """Forget the playing item (a new model session has none)."""
-        self._audio_item = None
-        self._audio_bytes = 0
-        self._audio_done = False
+        self.audio.reset()
 
     def set_agent(self, agent: RealtimeAgent) -> None:
         """Make `agent` active (the handoff machinery sends the update and events)."""
@@ -474,44 +467,12 @@ class RealtimeSession:
                                                  audio_start_ms=event.audio_start_ms))
         if before is ConversationState.RESPONDING and not self.settings.model.server_interrupts:
             self._send(wire.ResponseCancel())  # the server will not cancel by itself
-        self._cut_playback(force=False)
+        self.audio.cut(force=False)
 
     def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped) -> None:
         self._move(Trigger.SPEECH_STOPPED)
         self._emit(se.RealtimeSpeechStoppedEvent(item_id=event.item_id,
                                                  audio_end_ms=event.audio_end_ms))
-
-    def played_ms(self) -> int:
-        """ms of the current agent item the caller heard, clamped to the audio received."""
-        received_ms = self._audio_bytes // self._bytes_per_ms
-        if self._tracker_reports:
-            state = self._tracker.get_state()
-            if state.item_id == self._audio_item:
-                return min(int(state.played_ms), received_ms)
-            return 0 if state.item_id is None and not self._audio_done else received_ms
-        return received_ms
-
-    def _cut_playback(self, *, force: bool) -> None:
-        """Stop playback of the current agent item and truncate it where the caller stopped
-        hearing it. Skipped when playback really finished (unless `force`)."""
-        item_id = self._audio_item
-        if item_id is None:
-            return
-        received_ms = self._audio_bytes // self._bytes_per_ms
-        played = self.played_ms()
-        finished = self._audio_done and (not self._tracker_reports or played >= received_ms)
-        if finished and not force:
-            self._audio_item = None
-            return
-        self._muted_items.add(item_id)
-        self._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id,
-                                                    content_index=self._audio_content_index))
-        self._tracker.on_interrupted()
-        self._send(wire.ConversationItemTruncate(item_id=item_id,
-                                                 content_index=self._audio_content_index,
-                                                 audio_end_ms=played))
-        self.history.mark_interrupted(item_id)
-        self._audio_item = None
 
     def _on_item_added(self, event: wire.ConversationItemAdded) -> None:
         item = event.item
@@ -570,30 +531,19 @@ class RealtimeSession:
             self.tools.on_call_item(item)
 
     def _on_audio_delta(self, event: wire.ResponseOutputAudioDelta) -> None:
-        item_id = event.item_id
-        if item_id in self._muted_items:
-            return  # cut off: audio still in flight after cancel/truncate is dropped
-        if item_id != self._audio_item:
-            self._audio_item = item_id
-            self._audio_content_index = event.content_index
-            self._audio_bytes = 0
-            self._audio_done = False
-        self._audio_bytes += len(event.delta)
-        self._emit(se.RealtimeAudioEvent(event.delta, item_id, event.content_index,
-                                         event.response_id))
+        if self.audio.on_delta(event):
+            self._emit(se.RealtimeAudioEvent(event.delta, event.item_id, event.content_index,
+                                             event.response_id))
 
     def _on_audio_done(self, event: wire.ResponseOutputAudioDone) -> None:
-        if event.item_id in self._muted_items:
-            return
-        if event.item_id == self._audio_item:
-            self._audio_done = True
-        self._emit(se.RealtimeAudioDoneEvent(item_id=event.item_id,
-                                             content_index=event.content_index))
+        if self.audio.on_done(event.item_id):
+            self._emit(se.RealtimeAudioDoneEvent(item_id=event.item_id,
+                                                 content_index=event.content_index))
 
     def _on_transcript_delta(
         self, event: wire.ResponseOutputAudioTranscriptDelta | wire.ResponseOutputTextDelta,
     ) -> None:
-        if event.item_id in self._muted_items:
+        if event.item_id in self.audio.muted:
             return
         self.history.append_text(event.item_id, event.delta)
         self._emit(se.RealtimeTranscriptDeltaEvent(item_id=event.item_id, delta=event.delta,
@@ -605,7 +555,7 @@ class RealtimeSession:
     ) -> None:
         text = (event.transcript if isinstance(event, wire.ResponseOutputAudioTranscriptDone)
                 else event.text)
-        if event.item_id in self._muted_items:
+        if event.item_id in self.audio.muted:
             return
         self.history.set_text(event.item_id, text)
         self._emit(se.RealtimeTranscriptDoneEvent(item_id=event.item_id, transcript=text))
@@ -620,12 +570,7 @@ class RealtimeSession:
         """Cut the agent off mid-answer: stop playback, truncate, cancel the response."""
         if self._response_active:
             self._send(wire.ResponseCancel())
-        if self._audio_item == item_id:
-            self._cut_playback(force=True)
-        else:
-            self._muted_items.add(item_id)
-            self._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id))
-            self.history.mark_interrupted(item_id)
+        self.audio.cut_item(item_id)
 
     def add_guidance(self, text: str) -> None:
         """Add a system message (guardrail guidance, results after a reconnect)."""

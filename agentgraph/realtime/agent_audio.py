@@ -1,0 +1,108 @@
+"""Agent audio bookkeeping: which item is playing, how much of it arrived and was heard,
+and cutting it off (barge-in, `interrupt()`, guardrail trips).
+
+Truncation follows realtime-protocol.md §6(c): truncate at the played position (from the
+`RealtimePlaybackTracker` the transport feeds; without reports everything received counts
+as played, like the reference SDK), clamped to the audio received, and skipped only when
+playback really finished. Deltas for an item that was cut off are dropped, so audio still
+in flight after a cancel never reaches the speaker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agentgraph.protocol import events as wire
+from agentgraph.realtime import events as se
+from agentgraph.realtime.playback import RealtimePlaybackTracker
+
+if TYPE_CHECKING:
+    from agentgraph.realtime.session import RealtimeSession
+
+__all__ = ["AgentAudio"]
+
+
+class AgentAudio:
+    """The agent item being played in one session."""
+
+    __slots__ = ("_bytes_per_ms", "_reports", "_session", "_tracker", "content_index",
+                 "done", "item_id", "muted", "num_bytes")
+
+    def __init__(self, session: RealtimeSession, tracker: RealtimePlaybackTracker,
+                 *, reports: bool, bytes_per_ms: int) -> None:
+        self._session = session
+        self._tracker = tracker
+        self._reports = reports
+        self._bytes_per_ms = bytes_per_ms
+        self.item_id: str | None = None
+        self.content_index = 0
+        self.num_bytes = 0
+        self.done = False
+        self.muted: set[str] = set()
+
+    def reset(self) -> None:
+        """Forget the playing item (a new model session has none)."""
+        self.item_id = None
+        self.num_bytes = 0
+        self.done = False
+
+    def on_delta(self, event: wire.ResponseOutputAudioDelta) -> bool:
+        """Count a delta; False if its item was cut off (drop it)."""
+        item_id = event.item_id
+        if item_id in self.muted:
+            return False
+        if item_id != self.item_id:
+            self.item_id = item_id
+            self.content_index = event.content_index
+            self.num_bytes = 0
+            self.done = False
+        self.num_bytes += len(event.delta)
+        return True
+
+    def on_done(self, item_id: str) -> bool:
+        """The item's audio is complete; False if it was cut off."""
+        if item_id in self.muted:
+            return False
+        if item_id == self.item_id:
+            self.done = True
+        return True
+
+    def played_ms(self) -> int:
+        """ms of the current item the caller heard, clamped to the audio received."""
+        received_ms = self.num_bytes // self._bytes_per_ms
+        if self._reports:
+            state = self._tracker.get_state()
+            if state.item_id == self.item_id:
+                return min(int(state.played_ms), received_ms)
+            return 0 if state.item_id is None and not self.done else received_ms
+        return received_ms
+
+    def cut(self, *, force: bool) -> None:
+        """Stop playback of the current item and truncate it where the caller stopped
+        hearing it; skipped when playback really finished, unless `force`."""
+        item_id = self.item_id
+        if item_id is None:
+            return
+        received_ms = self.num_bytes // self._bytes_per_ms
+        played = self.played_ms()
+        finished = self.done and (not self._reports or played >= received_ms)
+        self.item_id = None
+        if finished and not force:
+            return
+        session = self._session
+        self.muted.add(item_id)
+        session._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id,
+                                                       content_index=self.content_index))
+        self._tracker.on_interrupted()
+        session._send(wire.ConversationItemTruncate(
+            item_id=item_id, content_index=self.content_index, audio_end_ms=played))
+        session.history.mark_interrupted(item_id)
+
+    def cut_item(self, item_id: str) -> None:
+        """Cut off `item_id` whether or not its audio is playing (guardrail trips)."""
+        if self.item_id == item_id:
+            self.cut(force=True)
+            return
+        self.muted.add(item_id)
+        self._session._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id))
+        self._session.history.mark_interrupted(item_id)
