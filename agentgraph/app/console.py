@@ -128,6 +128,14 @@ class ConsoleRenderer:
         elif self.mode == "text":
             self._pending_latency_ms = latency_ms
 
+    def on_interrupted(self, item_id: str, heard_ms: float) -> None:
+        if self.mode == "json":
+            self._line(json.dumps({"type": "playback_interrupted", "item_id": item_id,
+                                   "heard_ms": round(heard_ms, 1)}))
+        elif self.mode == "text":
+            self._line(self._style(f"  ~ interrupted: the caller heard {heard_ms / 1000:.2f} s "
+                                   "of that reply", "bright_black"))
+
     # -- app notes (not session events) --------------------------------------------------
     def note(self, text: str) -> None:
         """An app-level line (which backend, records path, reload findings)."""
@@ -164,7 +172,7 @@ class ConsoleRenderer:
             case "guardrail_tripped":
                 return f"  ! guardrail {event.guardrail_name} tripped: {_clip(event.message)}"
             case "audio_interrupted":
-                return "  ~ interrupted (agent audio stopped)"
+                return None  # see on_interrupted: it knows how much the caller heard
             case "speech_started":
                 return None
             case "connection":

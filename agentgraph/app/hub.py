@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from agentgraph.app.eventdata import display_name, event_type
 from agentgraph.app.latency import LatencyMeter
+from agentgraph.audio import AudioFormat
 from agentgraph.transports.base import PlaybackTracker
 
 __all__ = ["HubObserver", "MeteredTracker", "ObservedSession", "SessionHub"]
@@ -39,6 +40,9 @@ class HubObserver(Protocol):
     def on_latency(self, agent: str, latency_ms: float) -> None:
         """A turn's latency was measured."""
 
+    def on_interrupted(self, item_id: str, heard_ms: float) -> None:
+        """Agent audio was interrupted after the caller heard `heard_ms` of the item."""
+
 
 class SessionHub:
     """Fans session activity out to observers and measures turn latency.
@@ -47,6 +51,7 @@ class SessionHub:
         observers: console, records writer, ...
         clock: `loop.time` (injected so tests can drive it).
         text_only: the session's output modality is text (latency = first agent text).
+        audio_format: the format of played agent audio (bytes -> ms).
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class SessionHub:
         *,
         clock: Callable[[], float],
         text_only: bool = False,
+        audio_format: AudioFormat = AudioFormat.PCM16,
     ) -> None:
         self.observers = observers
         self.clock = clock
@@ -62,6 +68,8 @@ class SessionHub:
         self.latency = LatencyMeter()
         self.agent_name = ""
         self._item_agent: dict[str, str] = {}
+        self._played_bytes: dict[str, int] = {}
+        self.bytes_per_ms = audio_format.bytes_per_ms
         self.event_listeners: list[Callable[[Any], None]] = []
 
     def tracker(self, inner: PlaybackTracker | None) -> MeteredTracker:
@@ -86,6 +94,11 @@ class SessionHub:
             self._measured(self.agent_name, now)
         for observer in self.observers:
             observer.on_event(event, now)
+        if kind == "audio_interrupted":
+            item_id = getattr(event, "item_id", None) or ""
+            heard_ms = self._played_bytes.get(item_id, 0) / self.bytes_per_ms
+            for observer in self.observers:
+                observer.on_interrupted(item_id, heard_ms)
         for listener in self.event_listeners:
             listener(event)
 
@@ -109,6 +122,7 @@ class SessionHub:
     def agent_played(self, item_id: str, audio: bytes) -> None:
         """The transport reports agent audio as heard."""
         now = self.clock()
+        self._played_bytes[item_id] = self._played_bytes.get(item_id, 0) + len(audio)
         agent = self._item_agent.get(item_id, self.agent_name)
         if self.latency.waiting:
             self._measured(agent, now)

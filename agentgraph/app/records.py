@@ -162,6 +162,11 @@ class SessionRecorder:
                                        "latency_ms": round(latency_ms, 1),
                                        "t": round(self._last_t, 3)}) + "\n")
 
+    def on_interrupted(self, item_id: str, heard_ms: float) -> None:
+        self._events.write(json.dumps({"type": "playback_interrupted", "item_id": item_id,
+                                       "heard_ms": round(heard_ms, 1),
+                                       "t": round(self._last_t, 3)}) + "\n")
+
     # -- finish ------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         """The content of summary.json."""

@@ -129,7 +129,8 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     async with open_backend(compiled.model, force_provider=opts.provider) as backend:
         result.backend = backend
         console.note(backend.describe())
-        hub = SessionHub([console], clock=loop.time, text_only=_text_only(compiled))
+        hub = SessionHub([console], clock=loop.time, text_only=_text_only(compiled),
+                         audio_format=transport.audio_format)
         recorder: SessionRecorder | None = None
         if not opts.no_records:
             result.run_dir = new_run_dir(opts.log_dir or Path("runs"))

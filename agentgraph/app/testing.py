@@ -256,6 +256,8 @@ class _Latencies:
     def on_caller_audio(self, audio: bytes, now: float) -> None: ...
     def on_agent_played(self, agent: str, audio: bytes, now: float) -> None: ...
 
+    def on_interrupted(self, item_id: str, heard_ms: float) -> None: ...
+
     def on_latency(self, agent: str, latency_ms: float) -> None:
         self.values.append(latency_ms)
 
@@ -380,7 +382,7 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
     tools = {t.name: t for agent in compiled.agents.values() for t in agent.tools}
     loop = asyncio.get_running_loop()
     latencies = _Latencies()
-    hub = SessionHub([latencies], clock=loop.time)
+    hub = SessionHub([latencies], clock=loop.time, audio_format=fmt)
     tracker = RealtimePlaybackTracker(fmt)
     runner = RealtimeRunner(compiled.starting_agent, config=session_config(compiled, fmt))
     model_config: dict[str, Any] = {"url": backend.url, "playback_tracker": tracker}

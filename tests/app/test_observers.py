@@ -68,7 +68,7 @@ def test_console_text_shows_turn_tool_call_and_latency() -> None:
         "weather: It is sunny in Tokyo.   [400 ms]",
         "  => handoff: weather -> booking",
         "  ! guardrail no_prices tripped: No prices.",
-        "  ~ interrupted (agent audio stopped)",
+        "  ~ interrupted: the caller heard 0.10 s of that reply",
         "  reconnecting (attempt 1): 1006",
         "  error: bad key [redacted]",
     ]

@@ -128,3 +128,8 @@ def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None
                  if e["type"] == "audio_delta" and e["item_id"] == first_item) / 48000
     played_s = len([t for t, level in levels if level > LOUD and t < t_stopped]) * 0.02
     assert played_s < sent_s - 0.3, (played_s, sent_s)
+    # the speaker's playback tracker fed the session what was really heard
+    heard = [e for e in events if e["type"] == "playback_interrupted"]
+    assert heard and heard[0]["item_id"] == first_item
+    heard_s = float(heard[0]["heard_ms"]) / 1000  # type: ignore[arg-type]
+    assert 0.3 <= heard_s < sent_s - 0.3, (heard_s, sent_s)
