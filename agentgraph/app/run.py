@@ -87,7 +87,8 @@ def build_transport(opts: RunOptions, *, manual_turns: bool) -> Transport:
         )
     from agentgraph.transports.local import LocalAudioTransport
 
-    return LocalAudioTransport(input_device=opts.input_device, output_device=opts.output_device)
+    return LocalAudioTransport(input_device=opts.input_device, output_device=opts.output_device,
+                               manual_turns=manual_turns)
 
 
 def session_config(compiled: Any, audio_format: AudioFormat) -> dict[str, Any]:
@@ -182,6 +183,8 @@ async def _run_session(
         approvals = OperatorApprovals(session, lines, out=console.out if opts.console != "json"
                                       else sys.stderr, timeout_s=opts.approval_timeout_s)
         hub.event_listeners.append(approvals.on_event)
+        if getattr(transport, "manual_turns", False) and opts.input_path is None:
+            console.note("turn detection is off: press Enter to end your turn, Ctrl-D to stop")
         if opts.watch:
             from agentgraph.app.watch import GraphWatcher
 

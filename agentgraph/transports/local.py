@@ -176,6 +176,9 @@ class LocalAudioTransport(Transport):
         output_device: PortAudio output device; None = default.
         jitter_ms: audio to queue before a reply starts playing.
         fade_ms: fade-out length when the caller interrupts.
+        manual_turns: turn detection is off (push to talk): each line from `lines`
+            (Enter) ends the caller's turn; end of input ends the conversation.
+        lines: where those lines come from (a `StdinLines`).
     """
 
     audio_format = AudioFormat.PCM16
@@ -187,6 +190,8 @@ class LocalAudioTransport(Transport):
         output_device: str | int | None = None,
         jitter_ms: int = 60,
         fade_ms: float = 5.0,
+        manual_turns: bool = False,
+        lines: Any = None,
     ) -> None:
         self.input_device = parse_device(input_device)
         self.output_device = parse_device(output_device)
@@ -196,6 +201,8 @@ class LocalAudioTransport(Transport):
         _check_device(self.sd, self.input_device, "input")
         _check_device(self.sd, self.output_device, "output")
         self.output = _Output(jitter_ms, fade_ms)
+        self.manual_turns = manual_turns
+        self.source = lines
         self.input_overflows = 0
         self.output_underflows = 0
 
@@ -269,11 +276,27 @@ class LocalAudioTransport(Transport):
                     if self.playback_tracker is not None:
                         self.playback_tracker.on_interrupted()
 
+        async def push_to_talk() -> None:
+            if self.source is None:
+                from agentgraph.transports.console import StdinLines
+
+                self.source = StdinLines()
+            while await self.source.readline() is not None:
+                await session.send_audio(b"", commit=True)
+
         with in_stream, out_stream:
-            sender = loop.create_task(send_mic())
+            tasks = [loop.create_task(send_mic())]
+            events = loop.create_task(play_events())
+            if self.manual_turns:
+                tasks.append(loop.create_task(push_to_talk()))
             try:
-                await play_events()
+                # the conversation ends with the session, or at end of input (push to talk)
+                await asyncio.wait([events, *tasks[1:]], return_when=asyncio.FIRST_COMPLETED)
             finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+                for task in (*tasks, events):
+                    task.cancel()
+                results = await asyncio.gather(*tasks, events, return_exceptions=True)
+            for result in results:  # a failure in a pump is the conversation's failure
+                if isinstance(result, BaseException) and not isinstance(
+                        result, asyncio.CancelledError):
+                    raise result

@@ -133,3 +133,47 @@ def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None
     assert heard and heard[0]["item_id"] == first_item
     heard_s = float(heard[0]["heard_ms"]) / 1000  # type: ignore[arg-type]
     assert 0.3 <= heard_s < sent_s - 0.3, (heard_s, sent_s)
+
+
+@pytest.mark.slow
+def test_push_to_talk_when_turn_detection_is_off(tmp_path: Path) -> None:
+    graph = tmp_path / "manual.yaml"
+    graph.write_text((REPO / "examples/graphs/weather.yaml").read_text().replace(
+        "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
+        "turn_detection: none"))
+    question = read_wav_pcm16(speak("What's the weather in Sydney?", tmp_path / "q.wav"))
+    with AlsaRig(tmp_path) as rig:
+        env = rig.env
+        env.pop("OPENAI_API_KEY", None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "agentgraph", "run", str(graph), "--json", "--no-log"],
+            cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )
+        reader = LineReader(proc)
+        assert proc.stdin is not None
+        try:
+            assert reader.wait_for("agent_start", 30)
+            rig.say(question)
+            assert wait_until(lambda: rig.mic_pending_bytes == 0, 10)
+            time.sleep(0.5)
+            assert reader.wait_for("tool_start", 1) is None  # nothing until the turn ends
+            proc.stdin.write("\n")  # Enter: end of the caller's turn
+            proc.stdin.flush()
+            assert reader.wait_for("tool_start", 20)
+            assert wait_until(lambda: any(level > LOUD for _, level in rig.speaker_levels()),
+                              20), "no agent audio reached the speaker"
+            proc.stdin.close()  # Ctrl-D: the conversation ends
+            proc.wait(timeout=30)
+            assert proc.stderr is not None
+            stderr = proc.stderr.read()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    calls = [e for _, e in reader.events() if e["type"] == "tool_start"]
+    assert json.loads(str(calls[0]["arguments"])) == {"city": "Sydney"}
+    notes = [e["text"] for _, e in reader.events() if e["type"] == "note"]
+    assert any("press Enter to end your turn" in str(n) for n in notes)
