@@ -174,7 +174,7 @@ class RealtimeConnection:
         on_event = self._on_event
         try:
             while True:
-                message = await ws.recv(decode=False)
+                message = await ws.recv()
                 protocol.receive(message, loop.time())
                 for event in protocol.events_received():
                     on_event(event)
