@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agentgraph.app.testing import load_tests
+from agentgraph.app.testcases import load_tests
 from agentgraph.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
