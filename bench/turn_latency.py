@@ -97,8 +97,7 @@ async def main(turns: int, spoken: int) -> None:
              await run({"input_path": path, "log_dir": tmp / "voice"}))
         from agentgraph.app.latency import percentile
 
-        (run_dir,) = list((tmp / "voice").iterdir())
-        v2v = voice_to_voice(run_dir, ends)
+        v2v = voice_to_voice(tmp / "voice", ends)
         print(f"voice to voice (end of the caller's words -> first agent audio played, "
               f"n={len(v2v)}): p50 {percentile(v2v, 50):.0f} ms, p95 {percentile(v2v, 95):.0f} ms")
 

@@ -134,7 +134,11 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
                          audio_format=transport.audio_format)
         recorder: SessionRecorder | None = None
         if not opts.no_records:
-            result.run_dir = new_run_dir(opts.log_dir or Path("runs"))
+            if opts.log_dir is not None:  # --log-dir DIR: this run's records go in DIR
+                opts.log_dir.mkdir(parents=True, exist_ok=True)
+                result.run_dir = opts.log_dir
+            else:
+                result.run_dir = new_run_dir(Path("runs"))
             recorder = SessionRecorder(
                 result.run_dir, latency=hub.latency, record_audio=opts.record,
                 audio_format=transport.audio_format,

@@ -32,7 +32,7 @@ def _path(exists: bool = False) -> click.Path:
 @click.option("--json", "as_json", is_flag=True, help="Print session events as JSON lines.")
 @click.option("--quiet", is_flag=True, help="Print only the transcript.")
 @click.option("--log-dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
-              help="Where session records go (default: runs/<timestamp>/).")
+              help="Write this run's records in DIR (default: runs/<timestamp>/).")
 @click.option("--no-log", is_flag=True, help="Write no session records.")
 @click.option("--record", is_flag=True, help="Also record audio.wav (caller left, agent right).")
 @click.option("--watch", is_flag=True, help="Reload the graph when the file changes.")

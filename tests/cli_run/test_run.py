@@ -89,6 +89,15 @@ def test_wav_input_any_format_fast_with_stereo_recording(tmp_path: Path) -> None
     assert summary["latency"]["weather"]["turns"] == 1
 
 
+def test_log_dir_holds_the_records(tmp_path: Path) -> None:
+    result = agentgraph("run", WEATHER, "--say", "Weather in Rome?", "--log-dir", "logs/one",
+                        "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in (tmp_path / "logs/one").iterdir())
+    assert names == ["events.jsonl", "summary.json", "transcript.txt"]
+    assert not (tmp_path / "runs").exists()
+
+
 def test_manual_turns_commit_the_whole_file(tmp_path: Path) -> None:
     graph = tmp_path / "manual.yaml"
     graph.write_text((REPO / "examples/graphs/weather.yaml").read_text().replace(
