@@ -291,6 +291,8 @@ class RealtimeRunConfig(TypedDict, total=False):
         tool_filler_instructions: what the filler response is told to say.
         reconnect_max_attempts: how many reconnects per outage before giving up.
         reconnect_audio_buffer_ms: caller audio kept while reconnecting.
+        session_rollover_s: move to a fresh model session this many seconds before the
+            server's `expires_at`, at the first quiet moment (None: wait for the 1001 close).
         raw_model_events: also yield `raw_model_event` for every wire event.
         audio_send_interval_ms: coalesce caller audio into appends of this length (0: each).
     """
@@ -301,6 +303,7 @@ class RealtimeRunConfig(TypedDict, total=False):
     tool_filler_instructions: str
     reconnect_max_attempts: int
     reconnect_audio_buffer_ms: int
+    session_rollover_s: float | None
     raw_model_events: bool
     audio_send_interval_ms: int
 
@@ -318,6 +321,7 @@ class RunSettings:
     )
     reconnect_max_attempts: int = 5
     reconnect_audio_buffer_ms: int = 10_000
+    session_rollover_s: float | None = 120.0
     raw_model_events: bool = False
     audio_send_interval_ms: int = 0
 
@@ -348,6 +352,7 @@ def normalize_run_config(config: Mapping[str, Any] | None) -> RunSettings:
             "tool_filler_instructions", defaults.tool_filler_instructions),
         reconnect_max_attempts=int(config.get("reconnect_max_attempts", 5)),
         reconnect_audio_buffer_ms=int(config.get("reconnect_audio_buffer_ms", 10_000)),
+        session_rollover_s=config.get("session_rollover_s", defaults.session_rollover_s),
         raw_model_events=bool(config.get("raw_model_events", False)),
         audio_send_interval_ms=int(config.get("audio_send_interval_ms", 0)),
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import time
 from typing import TYPE_CHECKING
 
 from agentgraph.errors import ConnectionClosed
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from agentgraph.realtime.session import RealtimeSession
 
 __all__ = ["Reconnector", "backoff_s"]
+
+_ROLLOVER_GRACE_S = 20.0  # after the planned moment, roll over even mid-answer
 
 _CHUNK_BYTES = 48_000  # replay buffered audio in 1 s appends (pcm16)
 
@@ -44,6 +47,51 @@ class Reconnector:
         settings = session.settings
         self._limit = settings.reconnect_audio_buffer_ms * settings.model.input_format.bytes_per_ms
         self.dropped_audio_bytes = 0
+        self._rollover: asyncio.TimerHandle | None = None
+        self.rollover_due = False
+
+    def on_session_created(self, expires_at: object) -> None:
+        """Plan a rollover before the server's session expiry (`expires_at`, unix s).
+
+        The shell converts the wall-clock expiry to loop time once; the session then
+        reconnects at the first idle moment after `expires_at - session_rollover_s`, or
+        `_ROLLOVER_GRACE_S` later whatever is going on.
+        """
+        margin = self.session.settings.session_rollover_s
+        self.cancel_rollover()
+        if margin is None or not isinstance(expires_at, (int, float)) or expires_at <= 0:
+            return
+        remaining = expires_at - time.time()
+        if remaining <= margin:
+            return  # already too close (or clocks disagree): the 1001 close still reconnects
+        loop = asyncio.get_running_loop()
+        self._rollover = loop.call_at(loop.time() + remaining - margin, self._rollover_due)
+
+    def cancel_rollover(self) -> None:
+        if self._rollover is not None:
+            self._rollover.cancel()
+            self._rollover = None
+        self.rollover_due = False
+
+    def _rollover_due(self) -> None:
+        self._rollover = asyncio.get_running_loop().call_later(
+            _ROLLOVER_GRACE_S, self._force_rollover)
+        self.rollover_due = True
+        self.maybe_roll_over()
+
+    def _force_rollover(self) -> None:
+        self.rollover_due = True
+        self.maybe_roll_over(force=True)
+
+    def maybe_roll_over(self, *, force: bool = False) -> None:
+        """Called when the conversation goes quiet: roll over now if one is due."""
+        session = self.session
+        if not self.rollover_due or self.active or session._closing or session._closed:
+            return
+        if not force and not session.is_quiet():
+            return
+        self.cancel_rollover()
+        session.spawn(self.reconnect_now(reason="session expires soon"))
 
     def buffer_audio(self, audio: bytes) -> None:
         """Keep caller audio while disconnected (bounded: the oldest is dropped)."""
@@ -63,7 +111,7 @@ class Reconnector:
         self.active = True
         self.session.spawn(self._run(reason, immediate=False))
 
-    async def reconnect_now(self) -> None:
+    async def reconnect_now(self, reason: str = "reconnect requested") -> None:
         """Drop the current connection and reconnect at once (`session.reconnect()`)."""
         if self.active:
             return
@@ -71,7 +119,7 @@ class Reconnector:
         conn = self.session._conn
         if conn is not None:
             await conn.close()
-        await self._run("reconnect requested", immediate=True)
+        await self._run(reason, immediate=True)
 
     async def _run(self, reason: str, *, immediate: bool) -> None:
         session = self.session

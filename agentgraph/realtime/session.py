@@ -127,6 +127,7 @@ class RealtimeSession:
         self.reconnector = Reconnector(self)
         self._handlers: dict[type, Callable[[Any], None]] = {
             wire.ErrorEvent: self._on_error,
+            wire.SessionCreated: self._on_session_created,
             wire.InputAudioBufferSpeechStarted: self._on_speech_started,
             wire.InputAudioBufferSpeechStopped: self._on_speech_stopped,
             wire.ConversationItemAdded: self._on_item_added,
@@ -292,6 +293,7 @@ class RealtimeSession:
         if self._closed and not self._tasks:
             return
         self._closing = True
+        self.reconnector.cancel_rollover()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -328,6 +330,7 @@ class RealtimeSession:
 
     def _finish(self, reason: str) -> None:
         self._closed = True
+        self.reconnector.cancel_rollover()
         self._emit(se.RealtimeConnectionEvent(status="closed", reason=reason))
 
     def _send(self, event: wire.ClientEvent) -> bool:
@@ -446,6 +449,14 @@ class RealtimeSession:
         self._emit(se.RealtimeAgentEndEvent(agent=self._agent))
         self._finish(f"closed by server (code {code})")
 
+    def _on_session_created(self, event: wire.SessionCreated) -> None:
+        self.reconnector.on_session_created(event.session.get("expires_at"))
+
+    def is_quiet(self) -> bool:
+        """Nobody speaks, no response is active and no tool call is open."""
+        return (self.state is ConversationState.IDLE and not self._response_active
+                and not self.tools.has_open_calls())
+
     def _on_error(self, event: wire.ErrorEvent) -> None:
         error = event.error
         code = error.get("code")
@@ -524,6 +535,7 @@ class RealtimeSession:
         self._move(Trigger.RESPONSE_DONE)
         self.tools.on_response_done(event)
         self.start_next_response()
+        self.reconnector.maybe_roll_over()
 
     def _on_output_item_added(self, event: wire.ResponseOutputItemAdded) -> None:
         item = event.item

@@ -71,6 +71,10 @@ class ToolCalls:
                 self.start(item.get("call_id", ""), item.get("name", ""),
                            item.get("arguments", ""))
 
+    def has_open_calls(self) -> bool:
+        """True while a function call has no output yet."""
+        return bool(self._open)
+
     def blocking_response(self) -> bool:
         """True when the next queued response must wait for open calls to finish."""
         if not self._open:

@@ -27,6 +27,7 @@ import base64
 import contextlib
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -347,8 +348,9 @@ class FakeConnection:
                 self.server.track(asyncio.ensure_future(hook(self, event)))
 
     async def serve(self) -> None:
+        expires_at = int(time.time() + self.server.session_length_s)
         await self.send({"type": "session.created", "session": {
-            **self.session, "id": self.new_id("sess"), "expires_at": 1767229200}})
+            **self.session, "id": self.new_id("sess"), "expires_at": expires_at}})
         try:
             async for message in self.ws:
                 event = json.loads(message)
@@ -372,10 +374,13 @@ class FakeRealtimeServer:
     Args:
         name: a short tag put into generated ids (tells reconnects apart).
         on_response_create: answers every accepted `response.create` (optional).
+        session_length_s: `session.created.expires_at` is now plus this (GA: 60 min).
     """
 
-    def __init__(self, *, name: str = "", on_response_create: ResponseHook | None = None) -> None:
+    def __init__(self, *, name: str = "", on_response_create: ResponseHook | None = None,
+                 session_length_s: float = 3600.0) -> None:
         self.name = name
+        self.session_length_s = session_length_s
         self.on_response_create = on_response_create
         self.connections: list[FakeConnection] = []
         self._server: Server | None = None

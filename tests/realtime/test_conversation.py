@@ -13,6 +13,7 @@ from agentgraph.realtime import (
     RealtimePlaybackTracker,
     function_tool,
 )
+from tests.fakes import FakeRealtimeServer
 from tests.realtime.conftest import Harness
 
 
@@ -251,3 +252,35 @@ async def test_reconnect_gives_up_after_max_attempts(harness: Harness) -> None:
     assert closed.reason == "reconnect failed"
     assert len(harness.of("connection")) == 5  # connecting, connected, 2x reconnecting, closed
     assert "reconnect failed" in harness.of("error")[-1].error["message"]
+
+
+async def test_rollover_before_expiry_waits_for_a_quiet_moment() -> None:
+    # expires_at is whole seconds: 4-5 s left at connect, rollover planned 3.5 s before.
+    async with FakeRealtimeServer(session_length_s=5.0) as server:
+        h = Harness(server)
+        try:
+            _session, conn = await h.start(RealtimeAgent(name="a", instructions="x"),
+                                          {"session_rollover_s": 3.5})
+            resp = await conn.begin_response()  # busy: the rollover must wait for the end
+            item = await resp.add_message()
+            await resp.transcript_delta(item, "Long answer")
+            await asyncio.sleep(1.6)  # the rollover came due meanwhile but must wait
+            assert len(server.connections) == 1
+            await resp.finish_message(item, "Long answer")
+            await resp.end()
+            conn2 = await server.next_connection()
+            replay = await conn2.wait_for("conversation.item.create")
+            assert replay["item"]["content"][0]["text"] == "Long answer"
+            reconnecting = await h.wait_event("connection",
+                                              where=lambda e: e.status == "reconnecting")
+            assert reconnecting.reason == "session expires soon"
+            assert h.of("error") == []
+        finally:
+            await h.stop()
+
+
+async def test_no_rollover_when_expiry_is_too_close(harness: Harness) -> None:
+    harness.server.session_length_s = 30.0
+    _, _conn = await harness.start(RealtimeAgent(name="a"), {"session_rollover_s": 60})
+    await asyncio.sleep(0.1)
+    assert len(harness.server.connections) == 1
