@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+import numpy as np
+
 from agentgraph.audio.resample import StreamResampler, resample_pcm16
 from agentgraph.engine.asr.sphinx import SphinxRecognizer
 from agentgraph.engine.protocol import ListenerEvent, SpeechStarted, SpeechStopped
@@ -24,6 +26,13 @@ __all__ = ["SpeechListener"]
 _FRAME_BYTES = FRAME_SAMPLES * 2
 _RING_FRAMES = 40  # 1.28 s of recent audio for prefix padding
 _SPECULATE_AFTER_MS = 3 * FRAME_MS
+_FLOOR_FRAMES = 94  # the noise floor is the quietest frame of the last ~3 s
+_FLOOR_FACTOR = 2.5
+
+
+def _rms(frame: bytes) -> float:
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) + 1.0
 
 
 class SpeechListener:
@@ -40,6 +49,7 @@ class SpeechListener:
         self._frames_done = 0
         self._ring: deque[tuple[int, bytes]] = deque(maxlen=_RING_FRAMES)
         self._speculative: tuple[int, str] | None = None
+        self._levels: deque[float] = deque(maxlen=_FLOOR_FRAMES)
 
     def configure(self, session: dict[str, Any]) -> None:
         """Take the new session: turn detection settings now, vocabulary when needed."""
@@ -77,6 +87,12 @@ class SpeechListener:
             end_ms = self._frames_done * FRAME_MS
             self._ring.append((end_ms, frame))
             prob = self._vad(frame)
+            rms = _rms(frame)
+            self._levels.append(rms)
+            if tracker.speaking and rms < _FLOOR_FACTOR * min(self._levels):
+                # Silero's probability lingers ~100 ms after the voice ends; a frame back
+                # at the noise floor is silence already, so the silence window starts now.
+                prob = 0.0
             if tracker.speaking:
                 self._ensure_asr().feed(frame)
             decision = tracker.update(prob, end_ms, self._partial)
