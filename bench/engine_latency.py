@@ -43,23 +43,54 @@ CHUNK_MS = 20
 CHUNK_BYTES = 48 * CHUNK_MS
 NOISE_RMS = 60.0
 TOOLS = [
-    {"type": "function", "name": "get_weather", "description": "Get the current weather for a city.",
-     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
-                    "required": ["city"]}},
-    {"type": "function", "name": "book_appointment", "description": "Book a dental appointment.",
-     "parameters": {"type": "object", "properties": {
-         "date": {"type": "string"}, "time": {"type": "string"}, "name": {"type": "string"}},
-         "required": ["date", "time", "name"]}},
+    {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Get the current weather for a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+    {
+        "type": "function",
+        "name": "book_appointment",
+        "description": "Book a dental appointment.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "date": {"type": "string"},
+                "time": {"type": "string"},
+                "name": {"type": "string"},
+            },
+            "required": ["date", "time", "name"],
+        },
+    },
 ]
 UTTERANCES = [
-    "What's the weather in Tokyo?", "Hello", "What's the weather in Lisbon?",
-    "What can you do?", "What's the weather in Paris?", "Thank you",
-    "I want to book an appointment", "What's the weather in Berlin?",
-    "What's the weather in London?", "Hi there", "What's the weather in Sydney?",
-    "What's the weather in Madrid?", "Can you repeat that?", "What's the weather in Oslo?",
-    "What's the weather in Chicago?", "Good morning", "What's the weather in Rome?",
-    "What's the weather in Toronto?", "What's the weather in Dublin?", "Goodbye",
-    "What's the weather in Vienna?", "What's the weather in Cairo?",
+    "What's the weather in Tokyo?",
+    "Hello",
+    "What's the weather in Lisbon?",
+    "What can you do?",
+    "What's the weather in Paris?",
+    "Thank you",
+    "I want to book an appointment",
+    "What's the weather in Berlin?",
+    "What's the weather in London?",
+    "Hi there",
+    "What's the weather in Sydney?",
+    "What's the weather in Madrid?",
+    "Can you repeat that?",
+    "What's the weather in Oslo?",
+    "What's the weather in Chicago?",
+    "Good morning",
+    "What's the weather in Rome?",
+    "What's the weather in Toronto?",
+    "What's the weather in Dublin?",
+    "Goodbye",
+    "What's the weather in Vienna?",
+    "What's the weather in Cairo?",
 ]
 CALLER_VOICES = ["echo", "cedar", "ash", "alloy"]
 
@@ -93,8 +124,12 @@ def with_noise(pcm: bytes, rng: np.random.Generator) -> bytes:
 
 def start_engine() -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
-    proc = subprocess.Popen([sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0"],
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stderr is not None
     line = proc.stderr.readline()
     m = re.search(r"(ws://\S+?/v1/realtime)", line)
@@ -109,15 +144,35 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def caller(url: str, utterances: list[Utterance], silence_ms: int, seed: int,
-                 result: CallerResult) -> None:
+async def caller(
+    url: str, utterances: list[Utterance], silence_ms: int, seed: int, result: CallerResult
+) -> None:
     rng = np.random.default_rng(seed)
-    async with websockets.connect(url + "?model=gpt-realtime", max_size=None,
-                                  additional_headers={"Authorization": "Bearer bench"}) as ws:
-        await ws.send(json.dumps({"type": "session.update", "session": {
-            "type": "realtime", "tools": TOOLS, "instructions": "You are a weather assistant.",
-            "audio": {"input": {"turn_detection": {
-                "type": "server_vad", "silence_duration_ms": silence_ms}}}}}))
+    async with websockets.connect(
+        url + "?model=gpt-realtime",
+        max_size=None,
+        additional_headers={"Authorization": "Bearer bench"},
+    ) as ws:
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "session.update",
+                    "session": {
+                        "type": "realtime",
+                        "tools": TOOLS,
+                        "instructions": "You are a weather assistant.",
+                        "audio": {
+                            "input": {
+                                "turn_detection": {
+                                    "type": "server_vad",
+                                    "silence_duration_ms": silence_ms,
+                                }
+                            }
+                        },
+                    },
+                }
+            )
+        )
         state: dict[str, float | None] = {"speech_end": None}
         answered = asyncio.Event()
 
@@ -134,9 +189,20 @@ async def caller(url: str, utterances: list[Utterance], silence_ms: int, seed: i
                 elif kind == "response.done":
                     for item in event["response"]["output"]:
                         if item["type"] == "function_call":
-                            await ws.send(json.dumps({"type": "conversation.item.create", "item": {
-                                "type": "function_call_output", "call_id": item["call_id"],
-                                "output": json.dumps({"summary": "Sunny and 21 degrees."})}}))
+                            await ws.send(
+                                json.dumps(
+                                    {
+                                        "type": "conversation.item.create",
+                                        "item": {
+                                            "type": "function_call_output",
+                                            "call_id": item["call_id"],
+                                            "output": json.dumps(
+                                                {"summary": "Sunny and 21 degrees."}
+                                            ),
+                                        },
+                                    }
+                                )
+                            )
                             await ws.send(json.dumps({"type": "response.create"}))
 
         task = asyncio.create_task(reader())
@@ -146,8 +212,14 @@ async def caller(url: str, utterances: list[Utterance], silence_ms: int, seed: i
         async def send(pcm: bytes, *, mark_end: bool = False) -> None:
             nonlocal sent
             for i in range(0, len(pcm), CHUNK_BYTES):
-                await ws.send(json.dumps({"type": "input_audio_buffer.append",
-                                          "audio": base64.b64encode(pcm[i:i + CHUNK_BYTES]).decode()}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "input_audio_buffer.append",
+                            "audio": base64.b64encode(pcm[i : i + CHUNK_BYTES]).decode(),
+                        }
+                    )
+                )
                 sent += 1
                 delay = start + sent * CHUNK_MS / 1000 - time.perf_counter()
                 if delay > 0:
@@ -173,22 +245,28 @@ async def caller(url: str, utterances: list[Utterance], silence_ms: int, seed: i
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run_level(url: str, pid: int, utterances: list[Utterance], silence_ms: int,
-                    sessions: int) -> dict[str, float]:
+async def run_level(
+    url: str, pid: int, utterances: list[Utterance], silence_ms: int, sessions: int
+) -> dict[str, float]:
     results = [CallerResult() for _ in range(sessions)]
     cpu0, t0 = cpu_seconds(pid), time.perf_counter()
-    await asyncio.gather(*(caller(url, utterances, silence_ms, seed, results[seed])
-                           for seed in range(sessions)))
+    await asyncio.gather(
+        *(caller(url, utterances, silence_ms, seed, results[seed]) for seed in range(sessions))
+    )
     cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - t0
     lat = [x for r in results for x in r.latencies_ms]
-    return {"sessions": sessions, "silence_ms": silence_ms, "n": len(lat),
-            "missed": sum(r.missed for r in results),
-            "p50_ms": statistics.median(lat) if lat else float("nan"),
-            "p95_ms": pct(lat, 0.95) if lat else float("nan"),
-            "engine_cpu_pct_of_core_per_session": 100 * cpu / wall / sessions}
+    return {
+        "sessions": sessions,
+        "silence_ms": silence_ms,
+        "n": len(lat),
+        "missed": sum(r.missed for r in results),
+        "p50_ms": statistics.median(lat) if lat else float("nan"),
+        "p95_ms": pct(lat, 0.95) if lat else float("nan"),
+        "engine_cpu_pct_of_core_per_session": 100 * cpu / wall / sessions,
+    }
 
 
 async def main() -> None:
@@ -204,20 +282,24 @@ async def main() -> None:
         print(f"engine {url}; {len(utterances)} utterances; {os.cpu_count()} cores")
         for silence_ms in (300, 500):
             r = await run_level(url, proc.pid, utterances, silence_ms, 1)
-            print(f"silence {silence_ms} ms: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "
-                  f"(processing after silence p50 {r['p50_ms'] - silence_ms:.0f} ms), "
-                  f"n={r['n']}, missed={r['missed']}, "
-                  f"engine CPU {r['engine_cpu_pct_of_core_per_session']:.1f}% of a core")
+            print(
+                f"silence {silence_ms} ms: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "
+                f"(processing after silence p50 {r['p50_ms'] - silence_ms:.0f} ms), "
+                f"n={r['n']}, missed={r['missed']}, "
+                f"engine CPU {r['engine_cpu_pct_of_core_per_session']:.1f}% of a core"
+            )
         if args.latency_only:
             return
         short = utterances[:6]
         for n in (int(x) for x in args.sessions.split(",")):
             r = await run_level(url, proc.pid, short, 300, n)
             ok = r["missed"] == 0 and r["p95_ms"] <= 300 + 400
-            print(f"{n:3d} concurrent sessions: p50 {r['p50_ms']:.0f} ms, p95 "
-                  f"{r['p95_ms']:.0f} ms, missed {r['missed']}, engine CPU "
-                  f"{r['engine_cpu_pct_of_core_per_session']:.1f}% of a core per session"
-                  f" -> {'sustained' if ok else 'NOT sustained'}")
+            print(
+                f"{n:3d} concurrent sessions: p50 {r['p50_ms']:.0f} ms, p95 "
+                f"{r['p95_ms']:.0f} ms, missed {r['missed']}, engine CPU "
+                f"{r['engine_cpu_pct_of_core_per_session']:.1f}% of a core per session"
+                f" -> {'sustained' if ok else 'NOT sustained'}"
+            )
     finally:
         proc.terminate()
         proc.wait(5)
