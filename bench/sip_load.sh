@@ -7,22 +7,21 @@
 #
 #   bench/sip_load.sh                      # loopback 50 100, engine 20 50 100
 #   MODES="loopback" CALLS="100" bench/sip_load.sh
-#   ENGINE=process bench/sip_load.sh       # engine in its own process (`engine serve`)
+#   ENGINE=inproc bench/sip_load.sh        # engine inside the serve process (worse jitter)
 #
 # Modes: loopback = caller audio echoed (SIP+RTP alone); engine = the embedded engine
-# answers with the weather graph (ENGINE=inproc runs it inside `serve`, the default).
+# answers with the weather graph (in its own process, as `serve` runs it by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 [ -x .venv/bin/python ] && [ -z "${PYTHON:-}" ] && PY=.venv/bin/python
 DURATION_MS=${DURATION_MS:-20000}
 MODES=${MODES:-"loopback engine"}
-ENGINE=${ENGINE:-inproc}
+ENGINE=${ENGINE:-process}
 OUT=${OUT:-$(mktemp -d /tmp/sip_load.XXXXXX)}
 SIP_PORT=${SIP_PORT:-25060}
 SIPP_PORT=${SIPP_PORT:-25062}
 MEDIA_PORT=${MEDIA_PORT:-26000}
-ENGINE_PORT=${ENGINE_PORT:-28765}
 command -v sipp >/dev/null || { echo "sip_load: sipp not found (apt install sip-tester)" >&2; exit 2; }
 
 # The caller's request, spoken by the engine's own TTS, as raw u-law with 3 s of quiet.
@@ -39,25 +38,6 @@ open(sys.argv[1], "wb").write(pcm16_to_ulaw(resample_pcm16(pcm24, 24000, 8000)))
 EOF
 sed "s#@CALLER_AUDIO@#$OUT/caller.ulaw#" bench/sip_load.xml > "$OUT/caller.xml"
 
-engine_pid=""
-cleanup() { [ -n "$engine_pid" ] && kill "$engine_pid" 2>/dev/null || true; }
-trap cleanup EXIT
-
-graph_for_engine() {
-  if [ "$ENGINE" = process ]; then
-    if [ -z "$engine_pid" ]; then
-      $PY -m agentgraph engine serve --port "$ENGINE_PORT" 2>"$OUT/engine.log" &
-      engine_pid=$!
-      sleep 3
-    fi
-    sed "s#^model: .*#model: {provider: local, base_url: \"http://127.0.0.1:$ENGINE_PORT/v1\"}#" \
-      examples/graphs/weather.yaml > "$OUT/weather.yaml"
-    echo "$OUT/weather.yaml"
-  else
-    echo examples/graphs/weather.yaml
-  fi
-}
-
 run_one() {  # mode calls
   local mode=$1 calls=$2 tag="$1-$2"
   local serve_args=(--listen "127.0.0.1:$SIP_PORT" --max-calls $((calls + 10)) --quiet
@@ -65,7 +45,8 @@ run_one() {  # mode calls
   if [ "$mode" = loopback ]; then
     serve_args=(--loopback "${serve_args[@]}")
   else
-    serve_args=("$(graph_for_engine)" --provider local "${serve_args[@]}")
+    serve_args=(examples/graphs/weather.yaml --provider local "${serve_args[@]}")
+    [ "$ENGINE" = inproc ] && serve_args+=(--engine-inproc)
   fi
   $PY -m agentgraph serve "${serve_args[@]}" 2>"$OUT/$tag.serve.log" &
   local serve_pid=$!

@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import re
 import signal
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,7 @@ class ServeOptions:
     loopback: bool = False
     openai_sip: bool = False
     media_streams: str | None = None
+    engine_process: bool = True
     stats_path: Path | None = None
     duration_s: float | None = None
     quiet: bool = False
@@ -121,12 +125,9 @@ async def serve_graph(
             sessions = None
             mode = "loopback (callers hear themselves)"
         else:
-            from agentgraph.app.backend import open_backend
             from agentgraph.transports.sip.sessions import CallSessions
 
-            backend = await stack.enter_async_context(
-                open_backend(compiled.model, force_provider=opts.provider)
-            )
+            url, api_key, mode = await _model_backend(opts, compiled, stack)
             observer = on_event or _printer(opts.quiet)
 
             def counted(call_id: str, event: Any) -> None:
@@ -142,12 +143,11 @@ async def serve_graph(
                 start_agent=compiled.starting_agent.name,
                 routes=dict(sip.routes) if sip is not None else {},
                 run_config=compiled.run_config,
-                url=backend.url,
-                api_key=backend.api_key,
+                url=url,
+                api_key=api_key,
                 on_event=counted,
             )
             handler = sessions.handle_sip_call
-            mode = backend.describe()
         server = await stack.enter_async_context(SipServer(config, on_call=handler))
         sip_host, sip_port = server.address
         click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}, {mode}", err=True)
@@ -191,6 +191,79 @@ async def serve_graph(
     return stats
 
 
+async def _model_backend(
+    opts: ServeOptions, compiled: Any, stack: contextlib.AsyncExitStack
+) -> tuple[str, str | None, str]:
+    """(url, api key, console line) of the model; the embedded engine gets its own
+    process by default so speech recognition and synthesis never stall the RTP clock."""
+    from agentgraph.app.backend import choose_provider, open_backend
+
+    model = compiled.model
+    if opts.provider:
+        provider = opts.provider
+    else:
+        provider, _ = choose_provider(model, os.environ)
+    if provider == "local" and not getattr(model, "base_url", None) and opts.engine_process:
+        url = await stack.enter_async_context(_engine_process())
+        # the engine wants a bearer token but checks none: any placeholder will do
+        return url, "local", f"model: embedded offline engine in its own process at {url}"
+    backend = await stack.enter_async_context(open_backend(model, force_provider=opts.provider))
+    return backend.url, backend.api_key, backend.describe()
+
+
+@contextlib.asynccontextmanager
+async def _engine_process(timeout_s: float = 60.0) -> AsyncIterator[str]:
+    """Run `agentgraph engine serve --port 0` as a child process; yield its URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "agentgraph",
+        "engine",
+        "serve",
+        "--port",
+        "0",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    drain: asyncio.Task[None] | None = None
+    try:
+        lines: list[str] = []
+
+        async def find_url() -> str:
+            assert proc.stderr is not None
+            while line := (await proc.stderr.readline()).decode(errors="replace"):
+                lines.append(line.rstrip())
+                found = re.search(r"serving (wss?://\S+?)(\?|\s)", line)
+                if found:
+                    return found.group(1)
+            raise UsageError("the embedded engine did not start: " + " / ".join(lines[-3:]))
+
+        try:
+            url = await asyncio.wait_for(find_url(), timeout_s)
+        except TimeoutError:
+            raise UsageError("the embedded engine did not start within a minute") from None
+
+        async def drain_stderr() -> None:  # keep the pipe from filling up
+            assert proc.stderr is not None
+            while await proc.stderr.readline():
+                pass
+
+        drain = asyncio.ensure_future(drain_stderr())
+        yield url
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        if drain is not None:
+            drain.cancel()
+
+
 async def _start_extras(
     opts: ServeOptions, compiled: Any, sessions: Any, stack: contextlib.AsyncExitStack
 ) -> None:
@@ -227,6 +300,11 @@ async def _start_extras(
 )
 @click.option("--loopback", is_flag=True, help="Echo callers back (test SIP+RTP, no model).")
 @click.option(
+    "--engine-inproc",
+    is_flag=True,
+    help="Run the embedded engine inside this process (default: its own process).",
+)
+@click.option(
     "--openai-sip", is_flag=True, help="Also accept calls from OpenAI's SIP connector (webhook)."
 )
 @click.option(
@@ -248,6 +326,7 @@ def serve(
     max_calls: int | None,
     provider: str | None,
     loopback: bool,
+    engine_inproc: bool,
     openai_sip: bool,
     media_streams: str | None,
     stats_path: Path | None,
@@ -271,6 +350,7 @@ def serve(
         max_calls=max_calls,
         provider=provider,
         loopback=loopback,
+        engine_process=not engine_inproc,
         openai_sip=openai_sip,
         media_streams=media_streams,
         stats_path=stats_path,

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from agentgraph.audio import AudioFormat
-from agentgraph.errors import InvalidState
+from agentgraph.errors import AgentGraphError, InvalidState
 from agentgraph.transports.sip.events import (
     Addr,
     CallConfirmed,
@@ -311,6 +311,8 @@ class SipServer:
             await self.on_call(call)
         except asyncio.CancelledError:
             raise
+        except AgentGraphError as exc:  # e.g. the model could not be reached: one line
+            log.warning("call %s: %s", call.call_id, exc)
         except Exception:
             log.exception("call %s: handler failed", call.call_id)
         if not call.ended.is_set():
