@@ -19,7 +19,13 @@ import json
 import sys
 from typing import Any, Literal, TextIO
 
-from agentgraph.app.eventdata import display_name, event_to_dict, event_type, redact_text
+from agentgraph.app.eventdata import (
+    display_name,
+    event_to_dict,
+    event_type,
+    redact_secrets,
+    redact_text,
+)
 
 __all__ = ["ConsoleMode", "ConsoleRenderer", "format_call"]
 
@@ -59,6 +65,8 @@ class ConsoleRenderer:
         mode: `text`, `json` or `quiet`.
         out: where to print (stdout by default).
         color: style agent names and notes (default: when `out` is a terminal).
+        caller_transcripts: the session transcribes the caller (else "you spoke" lines).
+        secrets: values never to print (the graph's `${ENV}` values).
     """
 
     def __init__(
@@ -68,8 +76,10 @@ class ConsoleRenderer:
         out: TextIO | None = None,
         color: bool | None = None,
         caller_transcripts: bool = True,
+        secrets: frozenset[str] = frozenset(),
     ) -> None:
         self.mode = mode
+        self.secrets = secrets
         self.caller_transcripts = caller_transcripts
         self._speech_start_ms: int | None = None
         self.out = out if out is not None else sys.stdout
@@ -202,5 +212,7 @@ class ConsoleRenderer:
         return click.style(text, fg=fg)
 
     def _line(self, text: str) -> None:
+        if self.secrets:
+            text = redact_secrets(text, self.secrets)
         self.out.write(text + "\n")
         self.out.flush()

@@ -12,7 +12,7 @@ import dataclasses
 import re
 from typing import Any
 
-__all__ = ["display_name", "event_to_dict", "event_type", "redact_text"]
+__all__ = ["display_name", "event_to_dict", "event_type", "redact_secrets", "redact_text"]
 
 _SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|secret|password|token|bearer)", re.I)
 _SECRET_VALUES = re.compile(
@@ -45,6 +45,14 @@ def display_name(value: object) -> str:
 def redact_text(text: str) -> str:
     """Replace API keys and client secrets inside free text."""
     return _SECRET_VALUES.sub("[redacted]", text)
+
+
+def redact_secrets(text: str, secrets: frozenset[str]) -> str:
+    """Replace known secret values (e.g. `${ENV}` values of the graph) inside `text`."""
+    for secret in secrets:
+        if len(secret) >= 4 and secret in text:
+            text = text.replace(secret, "[redacted]")
+    return text
 
 
 def event_to_dict(event: object) -> dict[str, Any]:

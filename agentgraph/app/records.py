@@ -14,7 +14,13 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from agentgraph.app.eventdata import display_name, event_to_dict, event_type, redact_text
+from agentgraph.app.eventdata import (
+    display_name,
+    event_to_dict,
+    event_type,
+    redact_secrets,
+    redact_text,
+)
 from agentgraph.app.latency import LatencyMeter
 from agentgraph.audio import AudioFormat, resample_pcm16, write_wav_pcm16
 from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
@@ -35,6 +41,20 @@ def new_run_dir(base: str | Path = "runs", *, when: _dt.datetime | None = None) 
         candidate = root / f"{stamp}-{n}"
     candidate.mkdir(parents=True)
     return candidate
+
+
+class _Redacting:
+    """A text file that never receives the graph's secret values."""
+
+    def __init__(self, file: TextIO, secrets: frozenset[str]) -> None:
+        self.file = file
+        self.secrets = secrets
+
+    def write(self, text: str) -> None:
+        self.file.write(redact_secrets(text, self.secrets) if self.secrets else text)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 class _Track:
@@ -59,6 +79,7 @@ class SessionRecorder:
         record_audio: also write the stereo `audio.wav`.
         audio_format: format of caller and agent audio (converted to pcm16 24 kHz).
         meta: extra facts for summary.json (graph name, backend).
+        secrets: values never to write (the graph's `${ENV}` values).
     """
 
     def __init__(
@@ -69,14 +90,18 @@ class SessionRecorder:
         record_audio: bool = False,
         audio_format: AudioFormat = AudioFormat.PCM16,
         meta: dict[str, Any] | None = None,
+        secrets: frozenset[str] = frozenset(),
     ) -> None:
         self.directory = directory
         self.latency = latency
         self.record_audio = record_audio
         self.audio_format = audio_format
         self.meta = dict(meta or {})
-        self._events: TextIO = (directory / "events.jsonl").open("w", encoding="utf-8")
-        self._transcript: TextIO = (directory / "transcript.txt").open("w", encoding="utf-8")
+        self.secrets = secrets
+        self._events = _Redacting((directory / "events.jsonl").open("w", encoding="utf-8"),
+                                  secrets)
+        self._transcript = _Redacting(
+            (directory / "transcript.txt").open("w", encoding="utf-8"), secrets)
         self._t0: float | None = None
         self._last_t = 0.0
         self._agent = ""
@@ -188,9 +213,9 @@ class SessionRecorder:
         self.closed = True
         self._events.close()
         self._transcript.close()
-        (self.directory / "summary.json").write_text(
-            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        (self.directory / "summary.json").write_text(redact_secrets(
+            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", self.secrets),
+            encoding="utf-8")
         if self.record_audio:
             self._write_stereo(self.directory / "audio.wav")
 

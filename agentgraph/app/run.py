@@ -24,8 +24,8 @@ from agentgraph.audio import AudioFormat
 from agentgraph.transports.base import Transport
 from agentgraph.transports.console import StdinLines
 
-__all__ = ["RunOptions", "RunResult", "build_transport", "load_compiled", "run_app",
-           "session_config"]
+__all__ = ["RunOptions", "RunResult", "build_transport", "graph_files", "load_compiled",
+           "load_spec", "run_app", "session_config"]
 
 
 @dataclass
@@ -62,10 +62,26 @@ class RunResult:
 
 def load_compiled(path: Path) -> Any:
     """Load, validate and compile a graph file (raises `SpecError` with findings)."""
+    return load_spec(path)[1]
+
+
+def load_spec(path: Path) -> tuple[Any, Any]:
+    """`(spec, compiled)` for a graph file (raises `SpecError` with findings)."""
     from agentgraph.compile import compile_graph
     from agentgraph.spec import load_graph
 
-    return compile_graph(load_graph(path))
+    spec = load_graph(path)
+    return spec, compile_graph(spec)
+
+
+def graph_files(path: Path, spec: Any) -> list[Path]:
+    """The graph file and the prompt files it reads (what `--watch` watches)."""
+    files = [path]
+    for agent in spec.graph.agents.values():
+        prompt = getattr(agent.instructions, "file", None)
+        if isinstance(prompt, str):
+            files.append(Path(spec.base_dir) / prompt)
+    return files
 
 
 def build_transport(opts: RunOptions, *, manual_turns: bool) -> Transport:
@@ -121,9 +137,10 @@ def _text_only(compiled: Any) -> bool:
 async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     """Run one session as `opts` says; returns when the conversation ends."""
     out = out if out is not None else sys.stdout
-    compiled = load_compiled(opts.graph)
+    spec, compiled = load_spec(opts.graph)
+    secrets = frozenset(getattr(spec, "secrets", ()) or ())
     transport = build_transport(opts, manual_turns=_manual_turns(compiled))
-    console = ConsoleRenderer(opts.console, out=out,
+    console = ConsoleRenderer(opts.console, out=out, secrets=secrets,
                               caller_transcripts=_transcribes(compiled))
     result = RunResult()
     loop = asyncio.get_running_loop()
@@ -141,13 +158,13 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
                 result.run_dir = new_run_dir(Path("runs"))
             recorder = SessionRecorder(
                 result.run_dir, latency=hub.latency, record_audio=opts.record,
-                audio_format=transport.audio_format,
+                audio_format=transport.audio_format, secrets=secrets,
                 meta={"graph": str(opts.graph), "provider": backend.provider,
                       "model": backend.model_name},
             )
             hub.observers.append(recorder)
         try:
-            await _run_session(opts, compiled, backend, transport, hub, console)
+            await _run_session(opts, spec, compiled, backend, transport, hub, console)
         finally:
             if recorder is not None:
                 recorder.close()
@@ -160,6 +177,7 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
 
 async def _run_session(
     opts: RunOptions,
+    spec: Any,
     compiled: Any,
     backend: Backend,
     transport: Transport,
@@ -194,7 +212,8 @@ async def _run_session(
 
             start_name = compiled.starting_agent.name
             watcher = GraphWatcher(opts.graph, session, compiled, note=console.note,
-                                   current_agent=lambda: hub.agent_name or start_name)
+                                   current_agent=lambda: hub.agent_name or start_name,
+                                   files=graph_files(opts.graph, spec))
             watcher.start()
         try:
             await transport.run(ObservedSession(session, hub))

@@ -1,7 +1,7 @@
 """`run --watch`: reload the graph file on save without dropping the conversation.
 
-The file (and the prompt files it names, through the spec's own loading) is polled for
-changes every `interval_s`. A changed graph is validated and compiled again:
+The graph file and the prompt files it names are polled for changes every `interval_s`.
+A changed graph is validated and compiled again:
 
 - invalid: the findings are printed and the running graph stays as it is;
 - valid: per-agent changes (instructions, tools, handoffs, guardrails) are applied to the
@@ -97,7 +97,8 @@ class GraphWatcher:
         compiled: the graph the session runs now.
         note: prints one line on the console.
         current_agent: returns the active agent's name.
-        interval_s: how often to look at the file.
+        files: every file to watch (the graph and its prompt files); default the graph.
+        interval_s: how often to look at the files.
     """
 
     def __init__(
@@ -108,6 +109,7 @@ class GraphWatcher:
         *,
         note: Callable[[str], None],
         current_agent: Callable[[], str],
+        files: list[Path] | None = None,
         interval_s: float = 0.5,
     ) -> None:
         self.path = path
@@ -116,16 +118,21 @@ class GraphWatcher:
         self.note = note
         self.current_agent = current_agent
         self.interval_s = interval_s
+        self.files = list(files) if files else [path]
         self.reloads = 0
         self._stamp = self._read_stamp()
         self._task: asyncio.Task[None] | None = None
 
-    def _read_stamp(self) -> tuple[float, int] | None:
-        try:
-            stat = self.path.stat()
-        except OSError:
-            return None
-        return (stat.st_mtime, stat.st_size)
+    def _read_stamp(self) -> tuple[tuple[float, int] | None, ...]:
+        stamps: list[tuple[float, int] | None] = []
+        for file in self.files:
+            try:
+                stat = file.stat()
+            except OSError:  # mid-save or deleted: compare as "missing"
+                stamps.append(None)
+            else:
+                stamps.append((stat.st_mtime, stat.st_size))
+        return tuple(stamps)
 
     def start(self) -> None:
         """Start polling in the background."""
@@ -144,21 +151,23 @@ class GraphWatcher:
         while True:
             await asyncio.sleep(self.interval_s)
             stamp = self._read_stamp()
-            if stamp is None or stamp == self._stamp:
+            if stamp == self._stamp or stamp[0] is None:
                 continue
             self._stamp = stamp
             await self.reload()
 
     async def reload(self) -> bool:
         """Validate and apply the file now; returns whether the new graph was applied."""
-        from agentgraph.app.run import load_compiled
+        from agentgraph.app.run import graph_files, load_spec
 
         try:
-            new = await asyncio.to_thread(load_compiled, self.path)
+            spec, new = await asyncio.to_thread(load_spec, self.path)
         except AgentGraphError as err:
             self.note(f"{self.path} changed but is not valid; still running the previous "
                       f"graph:\n{err.format()}")
             return False
+        self.files = graph_files(self.path, spec)  # prompt files may have changed too
+        self._stamp = self._read_stamp()
         diff = diff_graphs(self.compiled, new)
         if diff.empty:
             self.note(f"{self.path} saved: no changes that affect the session")

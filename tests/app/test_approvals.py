@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,11 +36,26 @@ def test_operator_says_yes(tmp_path: Path) -> None:
 
 def test_no_answer_means_no(tmp_path: Path) -> None:
     proc = start(tmp_path, "--approval-timeout", "1")
-    assert proc.stdin is not None
+    assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n")
     proc.stdin.flush()
-    time.sleep(2.5)  # nobody answers the prompt
-    out, err = proc.communicate("/quit\n", timeout=60)
+    seen: list[str] = []
+
+    def read() -> None:
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read(1):
+            seen.append(chunk)
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + 30
+    while "(no answer: denied)" not in "".join(seen) and time.monotonic() < deadline:
+        time.sleep(0.05)  # nobody answers the prompt
+    proc.stdin.write("/quit\n")
+    proc.stdin.flush()
+    proc.stdin.close()
+    proc.wait(timeout=30)
+    time.sleep(0.2)
+    out, err = "".join(seen), proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == 0, err
     assert "[y/N] (no answer: denied)" in out
     assert "  -> transfer(" not in out

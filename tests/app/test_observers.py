@@ -179,3 +179,22 @@ def test_latency_meter_percentiles_per_agent() -> None:
     assert summary["all"]["turns"] == 4
     assert percentile([1.0, 2.0, 3.0, 4.0], 50) == 2.5
     assert percentile([5.0], 95) == 5.0
+
+
+def test_graph_secrets_never_reach_console_or_records(tmp_path: Path) -> None:
+    secret = "hunter2-from-env"
+    out = io.StringIO()
+    clock = Clock()
+    hub = SessionHub([ConsoleRenderer("text", out=out, color=False, secrets=frozenset({secret}))],
+                     clock=clock)
+    recorder = SessionRecorder(tmp_path, latency=hub.latency, secrets=frozenset({secret}))
+    hub.observers.append(recorder)
+    hub.caller_text(f"my code is {secret}")
+    hub.dispatch(ev.RealtimeToolEndEvent(agent=WEATHER, tool_name="t", call_id="c",
+                                         arguments=f'{{"code": "{secret}"}}', output=secret))
+    hub.dispatch(ev.RealtimeTranscriptDoneEvent(item_id="i", transcript=f"Your code {secret}"))
+    recorder.close()
+    assert secret not in out.getvalue() and "[redacted]" in out.getvalue()
+    for name in ("events.jsonl", "transcript.txt", "summary.json"):
+        text = (tmp_path / name).read_text()
+        assert secret not in text and "[redacted]" in text, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -96,3 +97,45 @@ def test_watch_reloads_a_running_session(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr
+
+
+class RecordingSession:
+    """Records `update_agent` calls (the watcher's only use of the session)."""
+
+    def __init__(self) -> None:
+        self.updated: list[object] = []
+
+    async def update_agent(self, agent: object) -> None:
+        self.updated.append(agent)
+
+
+async def test_prompt_file_changes_reload_the_agent(tmp_path: Path) -> None:
+    import shutil
+
+    from agentgraph.app.run import graph_files, load_spec
+    from agentgraph.app.watch import GraphWatcher
+
+    shutil.copy(REPO / "examples/graphs/booking.yaml", tmp_path / "booking.yaml")
+    shutil.copytree(REPO / "examples/graphs/prompts", tmp_path / "prompts")
+    graph = tmp_path / "booking.yaml"
+    spec, compiled = load_spec(graph)
+    files = graph_files(graph, spec)
+    assert files == [graph, tmp_path / "prompts/booking.md"]
+    notes: list[str] = []
+    session = RecordingSession()
+    watcher = GraphWatcher(graph, session, compiled, note=notes.append,
+                           current_agent=lambda: "booking", files=files, interval_s=0.05)
+    watcher.start()
+    try:
+        prompt = tmp_path / "prompts/booking.md"
+        write(prompt, prompt.read_text() + "\nAlways greet the caller by name.\n")
+        for _ in range(100):
+            if session.updated:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await watcher.stop()
+    assert len(session.updated) == 1
+    agent = session.updated[0]
+    assert "Always greet the caller by name." in str(getattr(agent, "instructions", ""))
+    assert any("updated booking (applies at the next turn)" in n for n in notes)
