@@ -118,8 +118,9 @@ def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None
     heard = [t for t, level in levels if level > LOUD and t < t_interrupted]
     assert len(heard) * 0.02 >= 0.3
     # Barge-in stopped playback: from shortly after `audio_interrupted` (pipe + device
-    # buffers of the fake card hold ~0.1 s) until the caller stopped talking, silence.
-    window = [level for t, level in levels if t_interrupted + 0.25 <= t <= t_stopped]
+    # buffers of the fake card hold ~0.1 s; margin for a busy CI machine) until the caller
+    # stopped talking, silence.
+    window = [level for t, level in levels if t_interrupted + 0.4 <= t <= t_stopped]
     assert window, "no speaker blocks in the barge-in window"
     assert max(window) < LOUD, f"agent audio kept playing after the barge-in: {window}"
     # and the first reply was cut short: less of it played than the model sent
