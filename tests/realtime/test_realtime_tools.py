@@ -279,3 +279,31 @@ async def test_call_tools_without_and_with_call_control(harness: Harness) -> Non
     assert phone.actions == ["transfer tel:+15550100", "hangup"]
     assert [o["output"] for o in _outputs(conn)][1:] == [
         "The call is being transferred to tel:+15550100.", "The call has ended."]
+
+
+async def test_tool_finishing_after_a_reconnect_reports_in_words(harness: Harness) -> None:
+    release = asyncio.Event()
+
+    async def lookup() -> str:
+        """Slow lookup."""
+        await release.wait()
+        return "found it"
+
+    session, conn = await harness.start(RealtimeAgent(name="a", tools=[function_tool(lookup)]))
+    await conn.respond_function_call("lookup", {}, call_id="call_old")
+    await harness.wait_event("tool_start")
+    await conn.close(1011, "internal error")
+    conn2 = await harness.server.next_connection()
+    await harness.wait_event("connection", where=lambda e: e.status == "connected"
+                             and e.attempt == 1)
+    release.set()
+    create = await conn2.wait_for("response.create")
+    items = [e["item"] for e in conn2.of_type("conversation.item.create")]
+    # The old call id means nothing to the new server session: the result comes as text.
+    assert all(i["type"] != "function_call_output" for i in items)
+    assert items[-1]["role"] == "system"
+    assert items[-1]["content"][0]["text"] == "Result of the earlier lookup call: found it"
+    assert conn2.types().index("response.create") > conn2.types().index(
+        "conversation.item.create")
+    assert create.get("event_id", "").startswith("agr_")
+    assert _outputs(conn) == []
