@@ -289,7 +289,7 @@ async def test_tool_finishing_after_a_reconnect_reports_in_words(harness: Harnes
         await release.wait()
         return "found it"
 
-    session, conn = await harness.start(RealtimeAgent(name="a", tools=[function_tool(lookup)]))
+    _session, conn = await harness.start(RealtimeAgent(name="a", tools=[function_tool(lookup)]))
     await conn.respond_function_call("lookup", {}, call_id="call_old")
     await harness.wait_event("tool_start")
     await conn.close(1011, "internal error")
