@@ -36,11 +36,9 @@ from agentgraph.transports.sip.events import (
     TransferResult,
 )
 from agentgraph.transports.sip.message import (
-    REASONS,
     Headers,
     SipRequest,
     SipResponse,
-    Via,
     parse_message,
     parse_name_addr,
     parse_uri,
@@ -56,6 +54,11 @@ from agentgraph.transports.sip.sdp import (
     parse_sdp,
     read_answer,
 )
+from agentgraph.transports.sip.transaction import (
+    ALLOW,
+    ServerTransaction,
+    TransactionLayer,
+)
 
 __all__ = [
     "CallConfirmed",
@@ -70,7 +73,6 @@ __all__ = [
     "TransferResult",
 ]
 
-ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 KNOWN_UNSUPPORTED = frozenset(
     {"REGISTER", "SUBSCRIBE", "MESSAGE", "PUBLISH", "REFER", "UPDATE", "PRACK"}
 )
@@ -85,32 +87,6 @@ class CallState(enum.Enum):
     ANSWERED = "answered"  # 200 OK sent, waiting for ACK
     CONFIRMED = "confirmed"
     ENDED = "ended"
-
-
-@dataclass(slots=True)
-class _ServerTx:
-    """A server transaction: the last response and its retransmission timers."""
-
-    method: str
-    addr: Addr
-    response: bytes | None = None
-    final: bool = False
-    retransmit_at: float | None = None  # Timer G (INVITE non-2xx)
-    interval_s: float = 0.0
-    expires_at: float | None = None  # Timer H / I / J
-
-
-@dataclass(slots=True)
-class _ClientTx:
-    """Our BYE or REFER: retransmitted on Timer E until a final response or Timer F."""
-
-    call_id: str
-    method: str
-    data: bytes
-    addr: Addr
-    retransmit_at: float
-    interval_s: float
-    expires_at: float
 
 
 @dataclass(slots=True)
@@ -153,11 +129,10 @@ class SipServerProtocol:
         self.config = config
         self._token = token
         self._calls: dict[str, _Call] = {}
-        self._server_tx: dict[str, _ServerTx] = {}
-        self._client_tx: dict[str, _ClientTx] = {}
         self._out: list[tuple[bytes, Addr]] = []
         self._events: list[SipEvent] = []
         self._contact = f"<sip:{config.user}@{config.host}:{config.port}>"
+        self._tx = TransactionLayer(config, self._out, self._contact)
         names = {c.upper() for c in config.codecs}
         self._codecs = tuple(c for c in CODECS if c.name in names) or CODECS
 
@@ -165,7 +140,8 @@ class SipServerProtocol:
 
     def datagrams_to_send(self) -> list[tuple[bytes, Addr]]:
         """Datagrams to write, in order. Call after every input."""
-        out, self._out = self._out, []
+        out = list(self._out)
+        self._out.clear()  # the same list is shared with the transaction layer
         return out
 
     def events_received(self) -> list[SipEvent]:
@@ -179,11 +155,7 @@ class SipServerProtocol:
 
     def next_deadline(self) -> float | None:
         """The earliest time `handle_timeout()` has work to do, or None."""
-        times: list[float] = []
-        for tx in self._server_tx.values():
-            times.extend(t for t in (tx.retransmit_at, tx.expires_at) if t is not None)
-        for ctx in self._client_tx.values():
-            times.append(min(ctx.retransmit_at, ctx.expires_at))
+        times = self._tx.deadlines()
         for call in self._calls.values():
             if call.ok is not None:
                 times.append(min(call.ok_retransmit_at, call.ok_expires_at))
@@ -218,41 +190,41 @@ class SipServerProtocol:
         top = parse_via(vias[0])  # unparseable Via: no way to answer, drop
         for name in ("From", "To", "Call-ID", "CSeq"):
             if req.headers.get(name) is None:
-                self._reply(req, addr, 400, reason=f"Missing {name} Header")
+                self._tx.reply(req, addr, 400, reason=f"Missing {name} Header")
                 return
         try:
             _cseq_num, cseq_method = req.cseq
             parse_name_addr(req.headers.get("From") or "")
             parse_name_addr(req.headers.get("To") or "")
         except ProtocolError as exc:
-            self._reply(req, addr, 400, reason=str(exc)[:60])
+            self._tx.reply(req, addr, 400, reason=str(exc)[:60])
             return
         if cseq_method != req.method:
-            self._reply(req, addr, 400, reason="CSeq Method Mismatch")
+            self._tx.reply(req, addr, 400, reason="CSeq Method Mismatch")
             return
-        key = self._tx_key(req, top)
+        key = self._tx.key(req, top)
         if req.method == "ACK":
             self._receive_ack(req, key, now)
             return
         if req.method != "CANCEL":
-            tx = self._server_tx.get(key)
+            tx = self._tx.server.get(key)
             if tx is not None:  # retransmission: repeat the last response
                 if tx.response is not None:
                     self._out.append((tx.response, addr))
                 return
-        if len(self._server_tx) >= MAX_TRANSACTIONS:
+        if len(self._tx.server) >= MAX_TRANSACTIONS:
             self._drop("too many pending transactions", addr)
             return
         if self.config.allow and not _allowed(addr[0], self.config.allow):
-            self._reply(req, addr, 403, key=key, now=now)
+            self._tx.reply(req, addr, 403, key=key, now=now)
             return
         max_fwd = req.headers.get("Max-Forwards")
         if max_fwd is not None and max_fwd.strip() == "0" and req.method != "CANCEL":
-            self._reply(req, addr, 483, key=key, now=now)
+            self._tx.reply(req, addr, 483, key=key, now=now)
             return
         require = req.headers.get("Require")
         if require and req.method != "CANCEL":
-            self._reply(req, addr, 420, key=key, now=now, headers=[("Unsupported", require)])
+            self._tx.reply(req, addr, 420, key=key, now=now, headers=[("Unsupported", require)])
             return
         handler = {
             "INVITE": self._receive_invite,
@@ -265,16 +237,9 @@ class SipServerProtocol:
         if handler is not None:
             handler(req, addr, key, now)
         elif req.method in KNOWN_UNSUPPORTED:
-            self._reply(req, addr, 405, key=key, now=now, headers=[("Allow", ALLOW)])
+            self._tx.reply(req, addr, 405, key=key, now=now, headers=[("Allow", ALLOW)])
         else:
-            self._reply(req, addr, 501, key=key, now=now, headers=[("Allow", ALLOW)])
-
-    @staticmethod
-    def _tx_key(req: SipRequest, top: Via) -> str:
-        # RFC 3261 §17.2.3: branch + sent-by + method (ACK matches the INVITE).
-        method = "INVITE" if req.method == "ACK" else req.method
-        branch = top.branch or f"{req.call_id}/{req.cseq[0]}"  # RFC 2543 peers
-        return f"{branch}|{top.host}:{top.port}|{method}"
+            self._tx.reply(req, addr, 501, key=key, now=now, headers=[("Allow", ALLOW)])
 
     def _find_dialog(self, req: SipRequest) -> _Call | None:
         call = self._calls.get(req.call_id)
@@ -300,22 +265,22 @@ class SipServerProtocol:
                 if existing.ok is not None:
                     self._out.append((existing.ok, existing.addr))
             elif existing.remote_tag == frm.tag:  # same call, new branch: loop (§8.2.2.2)
-                self._reply(req, addr, 482, key=key, now=now)
+                self._tx.reply(req, addr, 482, key=key, now=now)
             else:
-                self._reply(req, addr, 486, key=key, now=now)
+                self._tx.reply(req, addr, 486, key=key, now=now)
             return
         ok, offer = self._read_offer(req, addr, key, now)
         if not ok:
             return
         if len(self._calls) >= self.config.max_calls:
-            self._reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "5")])
+            self._tx.reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "5")])
             return
         contact = req.headers.get("Contact")
         try:
             target = parse_name_addr(contact).uri if contact else frm.uri
             callee = parse_uri(req.uri).user or parse_uri(to.uri).user
         except ProtocolError as exc:
-            self._reply(req, addr, 400, key=key, now=now, reason=str(exc)[:60])
+            self._tx.reply(req, addr, 400, key=key, now=now, reason=str(exc)[:60])
             return
         local_tag = self._token()
         call = _Call(
@@ -334,9 +299,9 @@ class SipServerProtocol:
             remote_cseq=req.cseq[0],
         )
         self._calls[call.call_id] = call
-        self._server_tx[key] = _ServerTx("INVITE", addr)
-        self._reply(req, addr, 100, key=key, now=now)
-        self._reply(req, addr, 180, key=key, now=now, to_tag=local_tag, dialog=True)
+        self._tx.server[key] = ServerTransaction("INVITE", addr)
+        self._tx.reply(req, addr, 100, key=key, now=now)
+        self._tx.reply(req, addr, 180, key=key, now=now, to_tag=local_tag, dialog=True)
         self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr))
 
     def _read_offer(
@@ -348,7 +313,9 @@ class SipServerProtocol:
             return True, None
         ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype != "application/sdp":
-            self._reply(req, addr, 415, key=key, now=now, headers=[("Accept", "application/sdp")])
+            self._tx.reply(
+                req, addr, 415, key=key, now=now, headers=[("Accept", "application/sdp")]
+            )
             return False, None
         try:
             offer = parse_sdp(req.body)
@@ -356,7 +323,7 @@ class SipServerProtocol:
                 offer, local_host=self.config.host, local_port=9, session_id=0, codecs=self._codecs
             )
         except NoCommonCodec as exc:
-            self._reply(
+            self._tx.reply(
                 req,
                 addr,
                 488,
@@ -366,7 +333,7 @@ class SipServerProtocol:
             )
             return False, None
         except ProtocolError as exc:
-            self._reply(req, addr, 400, key=key, now=now, reason=f"Bad SDP: {exc}"[:80])
+            self._tx.reply(req, addr, 400, key=key, now=now, reason=f"Bad SDP: {exc}"[:80])
             return False, None
         return True, offer
 
@@ -382,7 +349,7 @@ class SipServerProtocol:
         call.rtp = (rtp_host, rtp_port)
         body = self._local_sdp(call, call.offer)
         call.state = CallState.ANSWERED
-        data = self._reply(
+        data = self._tx.reply(
             call.invite,
             call.addr,
             200,
@@ -392,7 +359,7 @@ class SipServerProtocol:
             dialog=True,
             body=body,
         )
-        self._server_tx.pop(call.invite_key, None)  # 2xx ends the transaction (§17.2.1)
+        self._tx.server.pop(call.invite_key, None)  # 2xx ends the transaction (§17.2.1)
         self._start_ok(call, data, call.invite.cseq[0], now)
 
     def _local_sdp(self, call: _Call, offer: SessionDescription | None) -> bytes:
@@ -437,13 +404,13 @@ class SipServerProtocol:
         call = self._calls.get(call_id)
         if call is None or call.state is not CallState.RINGING:
             raise InvalidState(f"cannot reject call {call_id!r}: not ringing")
-        self._reply(
+        self._tx.reply(
             call.invite, call.addr, status, key=call.invite_key, now=now, to_tag=call.local_tag
         )
         self._end(call, f"rejected with {status}")
 
     def _receive_ack(self, req: SipRequest, key: str, now: float) -> None:
-        tx = self._server_tx.get(key)
+        tx = self._tx.server.get(key)
         if tx is not None and tx.final:  # ACK for a non-2xx final: Timer I (§17.2.1)
             tx.retransmit_at = None
             tx.expires_at = now + self.config.t4_s
@@ -471,20 +438,20 @@ class SipServerProtocol:
     def _receive_reinvite(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
         call = self._find_dialog(req)
         if call is None:
-            self._reply(req, addr, 481, key=key, now=now)
+            self._tx.reply(req, addr, 481, key=key, now=now)
             return
         if call.ok is not None or call.state is not CallState.CONFIRMED:
-            self._reply(req, addr, 491, key=key, now=now)  # §14.2: one at a time
+            self._tx.reply(req, addr, 491, key=key, now=now)  # §14.2: one at a time
             return
         if req.cseq[0] <= call.remote_cseq:
-            self._reply(req, addr, 500, key=key, now=now, reason="CSeq Out Of Order")
+            self._tx.reply(req, addr, 500, key=key, now=now, reason="CSeq Out Of Order")
             return
         call.remote_cseq = req.cseq[0]
         ok, offer = self._read_offer(req, addr, key, now)
         if not ok:
             return
         body = self._local_sdp(call, offer)
-        data = self._reply(req, addr, 200, key=None, now=now, dialog=True, body=body)
+        data = self._tx.reply(req, addr, 200, key=None, now=now, dialog=True, body=body)
         self._start_ok(call, data, req.cseq[0], now)
 
     # --- other requests -----------------------------------------------------------------
@@ -492,11 +459,11 @@ class SipServerProtocol:
     def _receive_bye(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
         call = self._find_dialog(req)
         if call is None:
-            self._reply(req, addr, 481, key=key, now=now)
+            self._tx.reply(req, addr, 481, key=key, now=now)
             return
-        self._reply(req, addr, 200, key=key, now=now)
+        self._tx.reply(req, addr, 200, key=key, now=now)
         if call.state is CallState.RINGING:  # BYE before the 2xx: the INVITE gets 487
-            self._reply(
+            self._tx.reply(
                 call.invite, call.addr, 487, key=call.invite_key, now=now, to_tag=call.local_tag
             )
         self._end(call, "remote hangup")
@@ -504,17 +471,19 @@ class SipServerProtocol:
     def _receive_cancel(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
         invite_key = key.rsplit("|", 1)[0] + "|INVITE"
         call = next((c for c in self._calls.values() if c.invite_key == invite_key), None)
-        tx = self._server_tx.get(invite_key)
+        tx = self._tx.server.get(invite_key)
         if call is None and tx is None:
-            self._reply(req, addr, 481, key=key, now=now)
+            self._tx.reply(req, addr, 481, key=key, now=now)
             return
-        self._reply(req, addr, 200, key=key, now=now, to_tag=call.local_tag if call else None)
+        self._tx.reply(req, addr, 200, key=key, now=now, to_tag=call.local_tag if call else None)
         if call is not None and call.state is CallState.RINGING:
-            self._reply(call.invite, call.addr, 487, key=invite_key, now=now, to_tag=call.local_tag)
+            self._tx.reply(
+                call.invite, call.addr, 487, key=invite_key, now=now, to_tag=call.local_tag
+            )
             self._end(call, "cancelled")
 
     def _receive_options(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
-        self._reply(
+        self._tx.reply(
             req,
             addr,
             200,
@@ -526,9 +495,9 @@ class SipServerProtocol:
     def _receive_info(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
         call = self._find_dialog(req)
         if call is None:
-            self._reply(req, addr, 481, key=key, now=now)
+            self._tx.reply(req, addr, 481, key=key, now=now)
             return
-        self._reply(req, addr, 200, key=key, now=now)
+        self._tx.reply(req, addr, 200, key=key, now=now)
         ctype = (req.headers.get("Content-Type") or "").lower()
         if "dtmf-relay" in ctype:  # "Signal=5\r\nDuration=160"
             for line in req.body.decode("utf-8", "replace").splitlines():
@@ -540,9 +509,9 @@ class SipServerProtocol:
     def _receive_notify(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
         call = self._find_dialog(req)
         if call is None:
-            self._reply(req, addr, 481, key=key, now=now)
+            self._tx.reply(req, addr, 481, key=key, now=now)
             return
-        self._reply(req, addr, 200, key=key, now=now)
+        self._tx.reply(req, addr, 200, key=key, now=now)
         # RFC 3515 §2.4.5: the body is a sipfrag status line, e.g. "SIP/2.0 200 OK".
         line = req.body.decode("utf-8", "replace").strip().split("\r\n")[0].split("\n")[0]
         parts = line.split()
@@ -602,12 +571,7 @@ class SipServerProtocol:
             h.add(name, value)
         h.add("User-Agent", self.config.user_agent)
         data = SipRequest(method, call.target, h).serialize()
-        addr = self._destination(call)
-        self._out.append((data, addr))
-        t1 = self.config.t1_s
-        self._client_tx[branch] = _ClientTx(
-            call.call_id, method, data, addr, now + t1, t1, now + 64 * t1
-        )
+        self._tx.start_client(call.call_id, method, branch, data, self._destination(call), now)
 
     def _destination(self, call: _Call) -> Addr:
         # Send to the first route, else the remote target; names we cannot resolve without
@@ -622,20 +586,12 @@ class SipServerProtocol:
         return uri.host, uri.port or 5060
 
     def _receive_response(self, resp: SipResponse, addr: Addr, now: float) -> None:
-        vias = resp.headers.get_all("Via")
         try:
-            branch = parse_via(vias[0]).branch if vias else None
-        except ProtocolError:
-            branch = None
-        tx = self._client_tx.get(branch or "")
-        if tx is None:
+            tx = self._tx.match_response(resp, now)
+        except KeyError:
             self._drop(f"response {resp.status} matches no transaction", addr)
             return
-        if resp.status < 200:
-            tx.retransmit_at = now + self.config.t2_s  # §17.1.2.2: proceeding uses T2
-            return
-        del self._client_tx[branch or ""]
-        if tx.method == "REFER":
+        if tx is not None and tx.method == "REFER":
             self._events.append(TransferResult(tx.call_id, resp.status, final=resp.status >= 300))
 
     # --- timers -------------------------------------------------------------------------
@@ -643,22 +599,9 @@ class SipServerProtocol:
     def handle_timeout(self, now: float) -> None:
         """Run every timer due at `now` (retransmissions and expiries)."""
         t2 = self.config.t2_s
-        for key, tx in list(self._server_tx.items()):
-            if tx.expires_at is not None and now >= tx.expires_at:
-                del self._server_tx[key]
-            elif tx.retransmit_at is not None and now >= tx.retransmit_at and tx.response:
-                self._out.append((tx.response, tx.addr))  # Timer G
-                tx.interval_s = min(2 * tx.interval_s, t2)
-                tx.retransmit_at = now + tx.interval_s
-        for branch, ctx in list(self._client_tx.items()):
-            if now >= ctx.expires_at:  # Timer F
-                del self._client_tx[branch]
-                if ctx.method == "REFER":
-                    self._events.append(TransferResult(ctx.call_id, 408, final=True))
-            elif now >= ctx.retransmit_at:  # Timer E
-                self._out.append((ctx.data, ctx.addr))
-                ctx.interval_s = min(2 * ctx.interval_s, t2)
-                ctx.retransmit_at = now + ctx.interval_s
+        for ctx in self._tx.handle_timeout(now):
+            if ctx.method == "REFER":
+                self._events.append(TransferResult(ctx.call_id, 408, final=True))
         for call in list(self._calls.values()):
             if call.ok is None:
                 continue
@@ -675,75 +618,6 @@ class SipServerProtocol:
         if self._calls.pop(call.call_id, None) is not None:
             call.state = CallState.ENDED
             self._events.append(CallEnded(call.call_id, reason))
-
-    # --- responses ----------------------------------------------------------------------
-
-    def _reply(
-        self,
-        req: SipRequest,
-        addr: Addr,
-        status: int,
-        *,
-        key: str | None = None,
-        now: float = 0.0,
-        to_tag: str | None = None,
-        dialog: bool = False,
-        body: bytes = b"",
-        headers: list[tuple[str, str]] | None = None,
-        reason: str | None = None,
-    ) -> bytes:
-        """Build, queue and remember (in the transaction `key`) a response to `req`."""
-        h = Headers()
-        vias = req.headers.get_all("Via")
-        dest = addr
-        for i, value in enumerate(vias):
-            if i == 0:
-                top = parse_via(value)
-                updates: dict[str, str] = {}
-                if top.host != addr[0]:
-                    updates["received"] = addr[0]
-                if top.has_param("rport"):
-                    updates["rport"] = str(addr[1])  # RFC 3581
-                else:
-                    dest = (addr[0], top.port or 5060)  # §18.2.2 sent-by port
-                value = str(top.with_params(**updates)) if updates else value
-            h.add("Via", value)
-        h.add("From", req.headers.get("From") or "")
-        to = req.headers.get("To") or ""
-        if to_tag is not None and status != 100:
-            parsed = parse_name_addr(to)
-            if parsed.tag is None:
-                to = str(parsed.with_param("tag", to_tag))
-        h.add("To", to)
-        h.add("Call-ID", req.call_id)
-        h.add("CSeq", req.headers.get("CSeq") or "")
-        if dialog:
-            for rr in req.headers.get_all("Record-Route"):
-                h.add("Record-Route", rr)
-            h.add("Contact", self._contact)
-            h.add("Allow", ALLOW)
-        for name, value in headers or ():
-            h.add(name, value)
-        h.add("Server", self.config.user_agent)
-        if body:
-            h.add("Content-Type", "application/sdp")
-        data = SipResponse(status, reason or REASONS.get(status, "Unknown"), h, body).serialize()
-        self._out.append((data, dest))
-        if key is not None and status >= 100:
-            tx = self._server_tx.get(key)
-            if tx is None:
-                tx = self._server_tx[key] = _ServerTx(req.method, dest)
-            tx.response = data
-            if status >= 200:
-                tx.final = True
-                t1 = self.config.t1_s
-                if req.method == "INVITE":  # Timer G until ACK, Timer H gives up
-                    tx.interval_s = t1
-                    tx.retransmit_at = now + t1
-                    tx.expires_at = now + 64 * t1
-                else:  # Timer J
-                    tx.expires_at = now + 64 * t1
-        return data
 
 
 def _allowed(
