@@ -24,10 +24,29 @@ ALLOWED: dict[str, set[str]] = {
     "realtime": {"models", "protocol", "audio"},
     "compile": {"spec", "plugins", "realtime", "audio", "protocol"},
     "transports": {"realtime", "models", "protocol", "audio"},
-    "app": {"spec", "compile", "plugins", "realtime", "models", "protocol", "engine",
-            "transports", "audio"},
-    "cli": {"spec", "compile", "plugins", "realtime", "models", "protocol", "engine",
-            "transports", "audio", "app"},
+    "app": {
+        "spec",
+        "compile",
+        "plugins",
+        "realtime",
+        "models",
+        "protocol",
+        "engine",
+        "transports",
+        "audio",
+    },
+    "cli": {
+        "spec",
+        "compile",
+        "plugins",
+        "realtime",
+        "models",
+        "protocol",
+        "engine",
+        "transports",
+        "audio",
+        "app",
+    },
 }
 # Sans-I/O: these never touch the event loop or the network themselves.
 NO_IO_FILE_NAMES = {"protocol.py", "sdp.py", "rtp.py", "message.py", "sip.py"}

@@ -37,9 +37,14 @@ class AudioFormat(enum.Enum):
     def from_wire(cls, value: object) -> AudioFormat:
         """Parse a GA format object or a beta/graph name; raises ValueError if unknown."""
         if isinstance(value, str):
-            aliases = {"pcm16": cls.PCM16, "g711_ulaw": cls.G711_ULAW, "g711_alaw": cls.G711_ALAW,
-                       "audio/pcm": cls.PCM16, "audio/pcmu": cls.G711_ULAW,
-                       "audio/pcma": cls.G711_ALAW}
+            aliases = {
+                "pcm16": cls.PCM16,
+                "g711_ulaw": cls.G711_ULAW,
+                "g711_alaw": cls.G711_ALAW,
+                "audio/pcm": cls.PCM16,
+                "audio/pcmu": cls.G711_ULAW,
+                "audio/pcma": cls.G711_ALAW,
+            }
             if value in aliases:
                 return aliases[value]
         elif isinstance(value, dict):

@@ -16,21 +16,41 @@ import click
 
 from agentgraph.errors import AgentGraphError
 
-__all__ = ["main", "cli"]
+__all__ = ["cli", "main"]
 
 # command name -> (module, attribute, one-line help). The help is repeated here so that
 # `agentgraph --help` can list commands without importing their modules.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "validate": ("agentgraph.cli.spec_commands", "validate", "Check graph files and report every finding."),
-    "schema": ("agentgraph.cli.spec_commands", "schema", "Print the JSON Schema of the graph language."),
-    "graph": ("agentgraph.cli.spec_commands", "graph", "Draw a graph's agents, handoffs and tools."),
+    "validate": (
+        "agentgraph.cli.spec_commands",
+        "validate",
+        "Check graph files and report every finding.",
+    ),
+    "schema": (
+        "agentgraph.cli.spec_commands",
+        "schema",
+        "Print the JSON Schema of the graph language.",
+    ),
+    "graph": (
+        "agentgraph.cli.spec_commands",
+        "graph",
+        "Draw a graph's agents, handoffs and tools.",
+    ),
     "init": ("agentgraph.cli.spec_commands", "init", "Create a new graph file with a prompt file."),
     "tools": ("agentgraph.cli.spec_commands", "tools", "List installed tools and guardrails."),
     "run": ("agentgraph.cli.run_commands", "run", "Run a graph: microphone, WAV files or text."),
-    "test": ("agentgraph.cli.run_commands", "test", "Run scripted conversation tests against a graph."),
+    "test": (
+        "agentgraph.cli.run_commands",
+        "test",
+        "Run scripted conversation tests against a graph.",
+    ),
     "devices": ("agentgraph.cli.run_commands", "devices", "List audio input and output devices."),
     "engine": ("agentgraph.cli.engine_commands", "engine", "The embedded offline Realtime engine."),
-    "serve": ("agentgraph.cli.serve_commands", "serve", "Answer phone calls (SIP, OpenAI SIP, media streams)."),
+    "serve": (
+        "agentgraph.cli.serve_commands",
+        "serve",
+        "Answer phone calls (SIP, OpenAI SIP, media streams).",
+    ),
 }
 
 

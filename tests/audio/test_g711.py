@@ -28,8 +28,9 @@ def test_decoders_match_reference_for_every_code() -> None:
     assert alaw_to_pcm16(ALL_CODES) == audioop.alaw2lin(ALL_CODES, 2)
 
 
-@pytest.mark.parametrize(("encode", "decode"), [(pcm16_to_ulaw, ulaw_to_pcm16),
-                                                 (pcm16_to_alaw, alaw_to_pcm16)])
+@pytest.mark.parametrize(
+    ("encode", "decode"), [(pcm16_to_ulaw, ulaw_to_pcm16), (pcm16_to_alaw, alaw_to_pcm16)]
+)
 def test_round_trip_error_is_within_g711_quantisation(encode, decode) -> None:
     tone = (8000 * np.sin(np.arange(160) * 2 * np.pi * 440 / 8000)).astype("<i2")
     back = np.frombuffer(decode(encode(tone.tobytes())), dtype="<i2")
