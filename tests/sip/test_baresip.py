@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from caller_audio import caller_pcm8k
 
 from agentgraph.audio import read_wav_pcm16, rms_dbfs, write_wav_pcm16
 from agentgraph.cli.serve_commands import ServeOptions, serve_graph
+from tests.sip.caller_audio import caller_pcm8k
 
 BARESIP = shutil.which("baresip")
 GRAPH = Path(__file__).parents[2] / "examples" / "graphs" / "weather.yaml"

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
 
 from agentgraph.realtime import ApprovalPolicy, RealtimeAgent, end_call, make_transfer_call
 from agentgraph.transports.sip.events import SipConfig
 from agentgraph.transports.sip.server import SipCall, SipServer
 from agentgraph.transports.sip.sessions import CallSessions
 from tests.fakes import FakeConnection, FakeRealtimeServer
+from tests.sip.sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
 
 pytestmark = [needs_sipp, pytest.mark.peer]
 NO_APPROVAL = ApprovalPolicy(when=lambda _args: False, by="operator")

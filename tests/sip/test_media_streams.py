@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import websockets
-from caller_audio import caller_pcm8k
 
 from agentgraph.app.run import load_compiled
 from agentgraph.audio import AudioFormat, pcm16_to_ulaw
@@ -22,6 +21,7 @@ from agentgraph.errors import ProtocolError
 from agentgraph.realtime import RealtimePlaybackTracker
 from agentgraph.transports.media_streams import MediaStreamProtocol, MediaStreamServer
 from agentgraph.transports.sip.sessions import CallSessions
+from tests.sip.caller_audio import caller_pcm8k
 
 GRAPH = Path(__file__).parents[2] / "examples" / "graphs" / "weather.yaml"
 START = {

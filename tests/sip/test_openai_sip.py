@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fake_calls_api import FakeCallsApi
 
 from agentgraph.realtime import RealtimeAgent, end_call, transfer_call
 from agentgraph.transports.openai_sip.rest import CallsClient
@@ -25,6 +24,7 @@ from agentgraph.transports.openai_sip.webhook import (
 )
 from agentgraph.transports.sip.sessions import CallSessions
 from tests.fakes import FakeRealtimeServer
+from tests.sip.fake_calls_api import FakeCallsApi
 
 # realtime-protocol.md §8.3, from openai-python's tests
 VECTOR_SECRET = "whsec_RdvaYFYUXuIFuEbvZHwMfYFhUf7aMYjYcmM24+Aj40c="

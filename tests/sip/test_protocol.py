@@ -6,7 +6,6 @@ import ipaddress
 import itertools
 
 import pytest
-from sip_uac import ADDR, OFFER, Uac, parse_request
 
 from agentgraph.errors import InvalidState
 from agentgraph.transports.sip.message import SipResponse, parse_message
@@ -22,6 +21,7 @@ from agentgraph.transports.sip.protocol import (
     TransferResult,
 )
 from agentgraph.transports.sip.sdp import parse_sdp
+from tests.sip.sip_uac import ADDR, OFFER, Uac, parse_request
 
 T1 = 0.5
 
@@ -64,7 +64,7 @@ def test_invite_100_180_200_ack_bye() -> None:
     p.receive(uac.invite(), ADDR, 0.0)
     assert statuses(p, uac) == [100, 180]
     (ev,) = p.events_received()
-    assert ev == IncomingCall("call-1", "sip:alice@127.0.0.1:5061", "1000", ADDR)
+    assert ev == IncomingCall("call-1", "sip:alice@127.0.0.1:5061", "1000", ADDR, "PCMU")
     p.accept("call-1", rtp_host="127.0.0.1", rtp_port=40000, now=0.1)
     ((data, _),) = p.datagrams_to_send()
     ok = uac.learn(data)

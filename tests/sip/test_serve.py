@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from caller_audio import write_ulaw
-from sipp import call_scenario, needs_sipp, run_sipp
 
 from agentgraph.cli import main
 from agentgraph.cli.serve_commands import ServeOptions, serve_graph
 from agentgraph.transports.sip.server import SipCall, SipServer
+from tests.sip.caller_audio import write_ulaw
+from tests.sip.sipp import call_scenario, needs_sipp, run_sipp
 
 pytestmark = [needs_sipp, pytest.mark.peer, pytest.mark.slow]
 GRAPH = Path(__file__).parents[2] / "examples" / "graphs" / "weather.yaml"

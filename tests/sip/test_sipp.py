@@ -7,10 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
 
 from agentgraph.transports.sip.events import SipConfig
 from agentgraph.transports.sip.server import SipCall, SipServer, loopback_handler
+from tests.sip.sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
 
 pytestmark = [needs_sipp, pytest.mark.peer]
 
