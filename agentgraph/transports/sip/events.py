@@ -50,6 +50,7 @@ class IncomingCall:
     caller: str
     callee: str  # the dialled user part (number), used for routing
     remote_addr: Addr
+    codec: str | None = None  # "PCMU"/"PCMA" from the offer; None when it had no SDP
 
 
 @dataclass(frozen=True, slots=True)

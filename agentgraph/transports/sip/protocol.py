@@ -302,7 +302,12 @@ class SipServerProtocol:
         self._tx.server[key] = ServerTransaction("INVITE", addr)
         self._tx.reply(req, addr, 100, key=key, now=now)
         self._tx.reply(req, addr, 180, key=key, now=now, to_tag=local_tag, dialog=True)
-        self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr))
+        codec = None
+        if offer is not None:
+            codec = answer_offer(
+                offer, local_host=self.config.host, local_port=9, session_id=0, codecs=self._codecs
+            )[1].codec.name
+        self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr, codec))
 
     def _read_offer(
         self, req: SipRequest, addr: Addr, key: str, now: float
