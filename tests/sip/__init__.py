@@ -1,0 +1,1 @@
+"""Tests of phone calls: SIP, RTP, the OpenAI SIP connector and media streams."""
