@@ -148,7 +148,10 @@ async def serve_graph(
                 on_event=counted,
             )
             handler = sessions.handle_sip_call
-        server = await stack.enter_async_context(SipServer(config, on_call=handler))
+        prepare = sessions.prepare_sip_call if sessions is not None else None
+        server = await stack.enter_async_context(
+            SipServer(config, on_call=handler, prepare=prepare)
+        )
         sip_host, sip_port = server.address
         click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}, {mode}", err=True)
         if opts.openai_sip or opts.media_streams:

@@ -50,7 +50,8 @@ async def served() -> AsyncIterator[Served]:
             served.calls.append(call)
             await sessions.handle_sip_call(call)
 
-        async with SipServer(SipConfig(host="127.0.0.1", port=0), on_call=on_call) as server:
+        config = SipConfig(host="127.0.0.1", port=0)
+        async with SipServer(config, on_call=on_call, prepare=sessions.prepare_sip_call) as server:
             served = Served(server, model)
             yield served
 
@@ -130,3 +131,10 @@ async def test_barge_in_flushes_queued_rtp(served: Served, tmp_path: Path) -> No
     # truncated where the caller stopped hearing it (reported by the RTP pacer)
     assert abs(truncate["audio_end_ms"] - played_ms) <= 60
     assert (await sipp).returncode == 0
+
+
+async def test_unreachable_model_gets_503_not_dead_air(served: Served, tmp_path: Path) -> None:
+    served.model.stop_listening()  # the model is down: the session cannot connect
+    result = await run_sipp(SCENARIOS / "unavailable.xml", served.server.address, workdir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert served.calls == [] and served.server.calls == {}

@@ -236,3 +236,20 @@ def test_jitter_buffer_skips_gap_after_wait_or_depth() -> None:
         jb.push(seq, bytes([seq]), 0.1)
     assert jb.pop_due(0.1) == [b"\x04", b"\x05", b"\x06", b"\x07"]
     assert jb.lost == 3
+
+
+def test_transcode_between_g711_laws_keeps_the_signal() -> None:
+    import numpy as np
+
+    from agentgraph.audio import AudioFormat, alaw_to_pcm16, pcm16_to_ulaw, ulaw_to_pcm16
+    from agentgraph.transports.sip.call import transcode_g711
+
+    t = np.arange(160) / 8000
+    pcm = (8000 * np.sin(2 * np.pi * 440 * t)).astype("<i2").tobytes()
+    ulaw = pcm16_to_ulaw(pcm)
+    alaw = transcode_g711(ulaw, AudioFormat.G711_ULAW, AudioFormat.G711_ALAW)
+    assert len(alaw) == 160
+    back = np.frombuffer(alaw_to_pcm16(alaw), "<i2").astype(float)
+    ref = np.frombuffer(ulaw_to_pcm16(ulaw), "<i2").astype(float)
+    assert np.max(np.abs(back - ref)) < 300  # within one A-law step at this level
+    assert transcode_g711(alaw, AudioFormat.G711_ALAW, AudioFormat.G711_ULAW) != alaw

@@ -18,10 +18,17 @@ import contextlib
 import logging
 from typing import Any
 
+from agentgraph.audio import (
+    AudioFormat,
+    alaw_to_pcm16,
+    pcm16_to_alaw,
+    pcm16_to_ulaw,
+    ulaw_to_pcm16,
+)
 from agentgraph.transports.base import Transport, TransportSession
 from agentgraph.transports.sip.server import SipCall
 
-__all__ = ["SipCallTransport", "dtmf_message"]
+__all__ = ["SipCallTransport", "dtmf_message", "transcode_g711"]
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +48,17 @@ class SipCallTransport(Transport):
     """
 
     def __init__(
-        self, call: SipCall, *, dtmf_gap_s: float = 1.5, hangup_when_done: bool = True
+        self,
+        call: SipCall,
+        *,
+        dtmf_gap_s: float = 1.5,
+        hangup_when_done: bool = True,
+        session_format: AudioFormat | None = None,
     ) -> None:
         self.call = call
-        self.audio_format = call.audio_format
+        # The session's format; it differs from the RTP codec only when the session was
+        # opened before the answer picked the other G.711 law (then we transcode).
+        self.audio_format = session_format or call.audio_format
         self.dtmf_gap_s = dtmf_gap_s
         self.hangup_when_done = hangup_when_done
         self.digits_sent: list[str] = []
@@ -72,8 +86,11 @@ class SipCallTransport(Transport):
 
     async def _audio_in(self, session: TransportSession) -> None:
         queue = self.call.rtp.audio_in
+        rtp_format = self.call.audio_format
         while True:
             frame = await queue.get()
+            if rtp_format is not self.audio_format:
+                frame = transcode_g711(frame, rtp_format, self.audio_format)
             await session.send_audio(frame)
 
     async def _dtmf_in(self, session: TransportSession) -> None:
@@ -97,7 +114,10 @@ class SipCallTransport(Transport):
         async for event in session:
             kind = getattr(event, "type", "")
             if kind == "audio_delta":
-                playout.playout.push(event.item_id, event.content_index, event.audio)
+                audio = event.audio
+                if self.audio_format is not self.call.audio_format:
+                    audio = transcode_g711(audio, self.audio_format, self.call.audio_format)
+                playout.playout.push(event.item_id, event.content_index, audio)
             elif kind == "audio_interrupted":
                 playout.playout.interrupt()  # G.711: everything queued is dropped at once
             elif kind == "connection" and getattr(event, "status", "") == "closed":
@@ -108,6 +128,12 @@ class SipCallTransport(Transport):
                     self.call.call_id,
                     _short(getattr(event, "error", event)),
                 )
+
+
+def transcode_g711(data: bytes, src: AudioFormat, dst: AudioFormat) -> bytes:
+    """u-law <-> A-law through linear PCM (same rate, same length)."""
+    pcm = alaw_to_pcm16(data) if src is AudioFormat.G711_ALAW else ulaw_to_pcm16(data)
+    return pcm16_to_alaw(pcm) if dst is AudioFormat.G711_ALAW else pcm16_to_ulaw(pcm)
 
 
 def _short(value: Any) -> str:

@@ -10,9 +10,11 @@ releases the media. No protocol rules live here.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import AgentGraphError, InvalidState
@@ -31,7 +33,7 @@ from agentgraph.transports.sip.events import (
 from agentgraph.transports.sip.media import RtpPacer, RtpStream, SendTiming
 from agentgraph.transports.sip.protocol import SipServerProtocol
 
-__all__ = ["CallHandler", "SipCall", "SipServer", "loopback_handler"]
+__all__ = ["CallHandler", "Preparer", "SipCall", "SipServer", "loopback_handler"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class SipCall:
         self.ended = asyncio.Event()
         self.end_reason = ""
         self.transfer_status: int | None = None
+        self.prepared: Any = None  # what `SipServer.prepare` returned (e.g. a live session)
+        self.started = False
         self._server = server
         self._transfer_done: asyncio.Future[int] | None = None
 
@@ -85,6 +89,16 @@ class SipCall:
 
 
 CallHandler = Callable[[SipCall], Awaitable[None]]
+Preparer = Callable[[IncomingCall], Awaitable[Any]]
+
+
+async def _release(prepared: Any) -> None:
+    aclose = getattr(prepared, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except Exception as exc:
+            log.debug("releasing a prepared call failed: %s", exc)
 
 
 async def loopback_handler(call: SipCall) -> None:
@@ -122,6 +136,9 @@ class SipServer:
         on_call: coroutine run once per confirmed call; when it returns we hang up.
         rtp_host: address to bind RTP sockets on.
         answer_delay_s: let it ring this long before answering (the caller may CANCEL).
+        prepare: run while it rings (e.g. connect the model); its result is
+            `call.prepared`; if it raises, the caller gets 503. A result with `aclose()`
+            is closed when the call ends before `on_call` runs.
     """
 
     def __init__(
@@ -131,9 +148,11 @@ class SipServer:
         on_call: CallHandler = loopback_handler,
         rtp_host: str | None = None,
         answer_delay_s: float = 0.0,
+        prepare: Preparer | None = None,
     ) -> None:
         self.config = config
         self.answer_delay_s = answer_delay_s
+        self.prepare = prepare
         self.on_call = on_call
         self.rtp_host = rtp_host or config.host
         self.calls: dict[str, SipCall] = {}
@@ -265,6 +284,18 @@ class SipServer:
         assert self._loop is not None and self._core is not None
         if self.answer_delay_s > 0:
             await asyncio.sleep(self.answer_delay_s)
+        prepared: Any = None
+        if self.prepare is not None:
+            # Set up what the call needs (its model session) while it rings, so a model
+            # that cannot be reached gives the caller a 503 instead of dead air.
+            try:
+                prepared = await self.prepare(incoming)
+            except Exception as exc:
+                log.warning("call %s: not answered: %s", incoming.call_id, exc)
+                with contextlib.suppress(InvalidState):  # the caller may have given up
+                    self._core.reject(incoming.call_id, 503, self._now())
+                self._flush()
+                return
         rand = secrets.randbits(64)
         stream = RtpStream(
             ssrc=rand & 0xFFFFFFFF,
@@ -277,13 +308,16 @@ class SipServer:
             )
         except OSError as exc:
             log.warning("no RTP port for call %s: %s", incoming.call_id, exc)
-            self._core.reject(incoming.call_id, 503, self._now())
+            with contextlib.suppress(InvalidState):
+                self._core.reject(incoming.call_id, 503, self._now())
             self._flush()
+            await _release(prepared)
             return
         stream.connection_made(transport)  # asyncio calls it later with call_soon
         stream.signaling_host = incoming.remote_addr[0]
         self._pending[incoming.call_id] = stream
-        self.calls[incoming.call_id] = SipCall(self, incoming, stream)
+        call = self.calls[incoming.call_id] = SipCall(self, incoming, stream)
+        call.prepared = prepared
         try:
             self._core.accept(
                 incoming.call_id,
@@ -301,6 +335,7 @@ class SipServer:
         if call is None:
             return
         assert self._pacer is not None
+        call.started = True
         self._pacer.add(call.rtp)
         task = asyncio.ensure_future(self._run_handler(call))
         self._tasks.add(task)
@@ -331,6 +366,10 @@ class SipServer:
         if call is not None:
             call.end_reason = reason
             call.ended.set()
+            if not call.started and call.prepared is not None:
+                task = asyncio.ensure_future(_release(call.prepared))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
             if reason in ("remote hangup", "local hangup"):
                 self.completed_calls += 1
             elif reason not in ("cancelled",):

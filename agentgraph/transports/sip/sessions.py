@@ -18,9 +18,10 @@ from agentgraph.audio import AudioFormat
 from agentgraph.realtime import RealtimePlaybackTracker, RealtimeRunner
 from agentgraph.transports.base import Transport
 from agentgraph.transports.sip.call import SipCallTransport
+from agentgraph.transports.sip.events import IncomingCall
 from agentgraph.transports.sip.server import SipCall
 
-__all__ = ["CallSessions", "EventObserver"]
+__all__ = ["CallSessions", "EventObserver", "PreparedCall"]
 
 log = logging.getLogger(__name__)
 EventObserver = Callable[[str, Any], None]
@@ -74,31 +75,80 @@ class CallSessions:
         model_call_id: str | None = None,
     ) -> None:
         """Run one conversation over `transport` until the call ends."""
-        tracker = RealtimePlaybackTracker(transport.audio_format)
-        transport.playback_tracker = tracker
+        prepared = await self._open(number, transport.audio_format, model_call_id)
+        async with prepared.session:
+            await self._converse(call_id, prepared, transport, call_control)
+
+    async def _open(
+        self, number: str | None, audio_format: AudioFormat, model_call_id: str | None = None
+    ) -> PreparedCall:
+        tracker = RealtimePlaybackTracker(audio_format)
         agent = self.agent_for(number)
-        runner = RealtimeRunner(agent, config=self.config_for(transport.audio_format))
+        runner = RealtimeRunner(agent, config=self.config_for(audio_format))
         model_config: dict[str, Any] = {"playback_tracker": tracker}
         if self.url:
             model_config["url"] = self.url
         if self.api_key:
             model_config["api_key"] = self.api_key
         session = await runner.run(model_config=model_config, call_id=model_call_id)
+        return PreparedCall(session, tracker, audio_format, agent.name, number)
+
+    async def _converse(
+        self, call_id: str, prepared: PreparedCall, transport: Transport, call_control: Any
+    ) -> None:
+        session = prepared.session
+        transport.playback_tracker = prepared.tracker
         session.call_control = call_control
         observed = _Observed(session, call_id, self.on_event) if self.on_event else session
         self.active += 1
-        log.info("call %s: %s answers %s", call_id, agent.name, number or "(no number)")
+        log.info(
+            "call %s: %s answers %s", call_id, prepared.agent_name, prepared.number or "(no number)"
+        )
         try:
-            async with session:
-                await transport.run(observed)
+            await transport.run(observed)
         finally:
             self.active -= 1
             self.completed += 1
 
+    async def prepare_sip_call(self, incoming: IncomingCall) -> PreparedCall:
+        """`SipServer.prepare`: connect the routed agent's session while the phone rings.
+
+        Raises:
+            AgentGraphError: the model cannot be reached (the caller gets 503).
+        """
+        fmt = AudioFormat.G711_ALAW if incoming.codec == "PCMA" else AudioFormat.G711_ULAW
+        prepared = await self._open(incoming.callee, fmt)
+        await prepared.session.__aenter__()
+        return prepared
+
     async def handle_sip_call(self, call: SipCall) -> None:
         """`SipServer.on_call`: the routed agent talks to the caller over RTP."""
-        transport = SipCallTransport(call)
-        await self.run_call(call.call_id, call.callee, transport, call_control=call)
+        prepared = call.prepared
+        if not isinstance(prepared, PreparedCall):
+            await self.run_call(
+                call.call_id, call.callee, SipCallTransport(call), call_control=call
+            )
+            return
+        transport = SipCallTransport(call, session_format=prepared.audio_format)
+        try:
+            await self._converse(call.call_id, prepared, transport, call)
+        finally:
+            await prepared.aclose()
+
+
+@dataclass
+class PreparedCall:
+    """A session opened for a call before it was answered."""
+
+    session: Any
+    tracker: RealtimePlaybackTracker
+    audio_format: AudioFormat
+    agent_name: str
+    number: str | None
+
+    async def aclose(self) -> None:
+        """Close the session (also when the call ended before it started)."""
+        await self.session.__aexit__(None, None, None)
 
 
 class _Observed:
