@@ -15,6 +15,9 @@ if [ -n "$missing" ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[dev]' -e plugins/agentgraph-demo
+# Some machines' pip configs name local package folders that don't exist; pip warns about
+# each one on every install. Those lines say nothing about us, so they are filtered out.
+quiet_pip() { .venv/bin/python -m pip "$@" 2> >(grep -v "^WARNING: Location '" >&2); }
+quiet_pip install -q --upgrade pip >/dev/null
+quiet_pip install -q -e '.[dev]' -e plugins/agentgraph-demo
 echo "setup: done. Activate with: . .venv/bin/activate"
