@@ -122,10 +122,11 @@ def with_noise(pcm: bytes, rng: np.random.Generator) -> bytes:
     return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
-def start_engine() -> tuple[subprocess.Popen[str], str]:
+def start_engine(asr_workers: str | None) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
+    extra = ["--asr-workers", asr_workers] if asr_workers is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0"],
+        [sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0", *extra],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -140,8 +141,26 @@ def start_engine() -> tuple[subprocess.Popen[str], str]:
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU time of the engine process and its descendants (the recognizer workers)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid = int(fields[1])
+        stats[int(entry.name)] = (ppid, (int(fields[11]) + int(fields[12])))
+    family, changed = {pid}, True
+    while changed:
+        changed = False
+        for child, (ppid, _) in stats.items():
+            if ppid in family and child not in family:
+                family.add(child)
+                changed = True
+    ticks = sum(stats[p][1] for p in family if p in stats)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def caller(
@@ -228,7 +247,8 @@ async def caller(
                 state["speech_end"] = time.perf_counter()
 
         silence = bytes(CHUNK_BYTES)
-        await send(with_noise(bytes(48 * 400), rng))
+        # Callers do not all speak at the same instant: stagger their first words.
+        await send(with_noise(bytes(48 * (400 + (seed * 317) % 1500)), rng))
         for utt in utterances:
             answered.clear()
             await send(with_noise(utt.pcm, rng), mark_end=True)
@@ -274,10 +294,11 @@ async def main() -> None:
     parser.add_argument("--utterances", type=int, default=20)
     parser.add_argument("--sessions", default="1,4,8,10,12")
     parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--asr-workers", default=None, help="passed to engine serve")
     args = parser.parse_args()
     texts = (UTTERANCES * 3)[: args.utterances]
     utterances = synthesize(texts)
-    proc, url = start_engine()
+    proc, url = start_engine(args.asr_workers)
     try:
         print(f"engine {url}; {len(utterances)} utterances; {os.cpu_count()} cores")
         for silence_ms in (300, 500):

@@ -246,6 +246,7 @@ class ResponseStream:
                 item_id=self._item["id"],
                 output_index=len(self.output) - 1,
                 content_index=0,
+                event_id=self.sink.new_id("event"),  # every server event has one (SDK types)
             )
         )
         self.sink.store_audio(self._item["id"], chunk)

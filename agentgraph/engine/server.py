@@ -73,6 +73,8 @@ class EmbeddedEngine:
         policy: `rules` (deterministic, default) or `chat` (an OpenAI-compatible
             chat-completions endpoint at `chat_base_url`, model `chat_model`).
         voice_input: run VAD and speech recognition on input audio.
+        asr_workers: recognizer processes shared by all sessions (None: one per core, up
+            to 4; 0: decode inside the server process).
         realtime_factor: how much faster than real time audio deltas are released.
     """
 
@@ -86,6 +88,7 @@ class EmbeddedEngine:
         chat_model: str | None = None,
         chat_api_key: str | None = None,
         voice_input: bool = True,
+        asr_workers: int | None = None,
         realtime_factor: float = 4.0,
     ) -> None:
         if policy not in ("rules", "chat"):
@@ -99,6 +102,7 @@ class EmbeddedEngine:
         self.chat_model = chat_model
         self.chat_api_key = chat_api_key
         self.voice_input = voice_input
+        self.asr_workers = asr_workers
         self.realtime_factor = realtime_factor
         self._server: Server | None = None
 
@@ -201,7 +205,11 @@ class EmbeddedEngine:
             return None
         from agentgraph.engine.listener import SpeechListener
 
-        return SpeechListener()
+        if self.asr_workers == 0:
+            return SpeechListener()
+        from agentgraph.engine.asr.pool import shared_pool
+
+        return SpeechListener(pool=shared_pool(self.asr_workers))
 
     def _make_policy(self) -> Policy:
         if self.policy == "chat":

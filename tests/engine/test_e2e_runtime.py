@@ -65,9 +65,11 @@ async def engine() -> AsyncIterator[EmbeddedEngine]:
         yield server
 
 
-async def start(engine: EmbeddedEngine, graph: str) -> tuple[Call, asyncio.Task[None]]:
+async def start(
+    engine: EmbeddedEngine, graph: str, **run_config: Any
+) -> tuple[Call, asyncio.Task[None]]:
     compiled = compile_graph(load_graph(GRAPHS / graph))
-    runner = RealtimeRunner(compiled.starting_agent, config=compiled.run_config)
+    runner = RealtimeRunner(compiled.starting_agent, config={**compiled.run_config, **run_config})
     session = await runner.run(model_config={"url": engine.url, "api_key": "local"})
     await session.__aenter__()
     call = Call(session)
@@ -139,3 +141,35 @@ async def test_booking_graph_asks_caller_approval_then_books(
         assert done.ok and "John Smith" in done.output
     finally:
         await stop(call, task)
+
+
+async def test_barge_in_through_the_runtime_cancels_and_truncates() -> None:
+    async with EmbeddedEngine(realtime_factor=1.0) as slow_engine:
+        call, task = await start(slow_engine, "weather.yaml", raw_model_events=True)
+        try:
+            await call.say("What can you do?", voice="cedar")
+            await call.wait("audio_delta")
+            await asyncio.sleep(0.6)  # the answer is playing when the caller talks over it
+            await call.say("Stop.", voice="cedar", seed=3)
+            await call.wait("audio_interrupted")
+
+            def wire(kind: str) -> list[Any]:  # decoded wire events (protocol dataclasses)
+                return [e.data for e in call.of("raw_model_event") if e.data.type == kind]
+
+            await call.wait(
+                "raw_model_event", lambda e: e.data.type == "conversation.item.truncated"
+            )
+            cancelled = [
+                d.response for d in wire("response.done") if d.response["status"] == "cancelled"
+            ]
+            assert cancelled[0]["status_details"]["reason"] == "turn_detected"
+            truncated = wire("conversation.item.truncated")[0]
+            assert truncated.item_id == cancelled[0]["output"][0]["id"]
+            received_ms = (
+                sum(len(e.audio) for e in call.of("audio_delta") if e.item_id == truncated.item_id)
+                // 48
+            )
+            assert 0 < truncated.audio_end_ms <= received_ms
+            assert wire("input_audio_buffer.speech_started")
+        finally:
+            await stop(call, task)

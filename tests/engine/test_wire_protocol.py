@@ -334,3 +334,46 @@ async def test_malformed_and_unknown_events_keep_session_open(client: WireClient
     assert (await client.recv())["error"]["event_id"] == "u"
     await client.send({"type": "input_audio_buffer.clear"})
     assert (await client.recv())["type"] == "input_audio_buffer.cleared"
+
+
+def test_engine_serve_command_runs_standalone() -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(repo))
+    bad = subprocess.run(
+        [sys.executable, "-m", "agentgraph", "engine", "serve", "--policy", "chat"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+    assert bad.returncode == 2 and "chat-completions base URL" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0", "--no-voice-input"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        m = re.search(r"(ws://127\.0\.0\.1:\d+/v1/realtime)", proc.stderr.readline())
+        assert m
+
+        async def hello() -> str:
+            async with websockets.connect(
+                m.group(1) + "?model=gpt-realtime", additional_headers={"Authorization": "Bearer k"}
+            ) as ws:
+                return str(json.loads(await ws.recv())["type"])
+
+        import asyncio
+
+        assert asyncio.run(hello()) == "session.created"
+    finally:
+        proc.terminate()
+        assert proc.wait(10) is not None
