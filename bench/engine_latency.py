@@ -289,15 +289,64 @@ async def run_level(
     }
 
 
+def word_errors(ref: str, hyp: str) -> tuple[int, int]:
+    """(edit distance in words, reference length)."""
+    r = re.findall(r"[a-z']+", ref.lower())
+    h = re.findall(r"[a-z']+", hyp.lower())
+    row = list(range(len(h) + 1))
+    for i, rw in enumerate(r, 1):
+        prev, row[0] = row[0], i
+        for j, hw in enumerate(h, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
+    return row[len(h)], len(r)
+
+
+def accuracy(utterances: list[Utterance]) -> None:
+    """Word error rate of the session model vs the generic model on the same speech."""
+    from agentgraph.audio import resample_pcm16
+    from agentgraph.engine.asr.sphinx import SphinxRecognizer, _decode_once, _generic_decoder
+    from agentgraph.engine.session_config import default_session
+
+    session = default_session(session_id="bench", model="m", expires_at=0)
+    session["tools"] = TOOLS
+    session["instructions"] = "You are a weather assistant."
+    recognizer = SphinxRecognizer()
+    recognizer.configure(session)
+    rng = np.random.default_rng(7)
+    totals = {"session": [0, 0, 0.0], "generic": [0, 0, 0.0]}
+    for utt in utterances:
+        pcm = with_noise(bytes(48 * 300) + utt.pcm + bytes(48 * 300), rng)
+        pcm16k = resample_pcm16(pcm, 24000, 16000)
+        for name, decode in (
+            ("session", recognizer.decode),
+            ("generic", lambda a: _decode_once(_generic_decoder(), a)),
+        ):
+            t0 = time.perf_counter()
+            hyp = decode(pcm16k)
+            totals[name][2] += time.perf_counter() - t0
+            errors, words = word_errors(utt.text, hyp)
+            totals[name][0] += errors
+            totals[name][1] += words
+    for name, (errors, words, seconds) in totals.items():
+        print(
+            f"pocketsphinx {name} model: WER {100 * errors / words:.1f}% over {words} words, "
+            f"{1000 * seconds / len(utterances):.0f} ms per utterance"
+        )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--utterances", type=int, default=20)
     parser.add_argument("--sessions", default="1,4,8,10,12")
     parser.add_argument("--latency-only", action="store_true")
+    parser.add_argument("--accuracy-only", action="store_true")
     parser.add_argument("--asr-workers", default=None, help="passed to engine serve")
     args = parser.parse_args()
     texts = (UTTERANCES * 3)[: args.utterances]
     utterances = synthesize(texts)
+    accuracy(utterances)
+    if args.accuracy_only:
+        return
     proc, url = start_engine(args.asr_workers)
     try:
         print(f"engine {url}; {len(utterances)} utterances; {os.cpu_count()} cores")
