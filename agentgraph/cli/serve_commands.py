@@ -42,6 +42,7 @@ class ServeOptions:
     stats_path: Path | None = None
     duration_s: float | None = None
     quiet: bool = False
+    operator: str = "deny"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -146,6 +147,7 @@ async def serve_graph(
                 url=url,
                 api_key=api_key,
                 on_event=counted,
+                listeners=_approvals(opts.operator),
             )
             handler = sessions.handle_sip_call
         prepare = sessions.prepare_sip_call if sessions is not None else None
@@ -228,9 +230,11 @@ async def _engine_process(timeout_s: float = 60.0) -> AsyncIterator[str]:
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
+        # its own process group: the engine's recognition workers are stopped with it
+        start_new_session=True,
     )
     assert proc.stderr is not None
-    drain: asyncio.Task[None] | None = None
+    drain: asyncio.Future[Any] | None = None
     try:
         lines: list[str] = []
 
@@ -256,15 +260,46 @@ async def _engine_process(timeout_s: float = 60.0) -> AsyncIterator[str]:
         drain = asyncio.ensure_future(drain_stderr())
         yield url
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            try:
-                await asyncio.wait_for(proc.wait(), 5)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-        if drain is not None:
+        await _stop_group(proc)
+        # read the pipe to its end so asyncio closes the child's transport now, not in
+        # some later garbage collection after the loop is gone
+        if drain is None:
+            drain = asyncio.ensure_future(proc.stderr.read())
+        try:
+            await asyncio.wait_for(drain, 5)
+        except TimeoutError:
             drain.cancel()
+
+
+def _approvals(mode: str) -> Any:
+    """Who answers `by: operator` approvals: nobody (deny), everyone (approve), or the
+    person at this console (ask: a y/N prompt per request on stderr, answered on stdin)."""
+    from agentgraph.transports.sip.sessions import auto_approvals
+
+    if mode != "ask":
+        return auto_approvals(mode)
+    from agentgraph.app.approvals import OperatorApprovals
+    from agentgraph.transports.console import StdinLines
+
+    lines: list[StdinLines] = []
+
+    def factory(call_id: str, session: Any) -> Any:
+        if not lines:
+            lines.append(StdinLines())
+        return OperatorApprovals(session, lines[0], out=sys.stderr).on_event
+
+    return factory
+
+
+async def _stop_group(proc: asyncio.subprocess.Process) -> None:
+    """Ctrl-C the engine's process group (it shuts down cleanly), then kill what is left."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(proc.wait(), 5)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # workers and resource tracker, if still alive
+    await proc.wait()
 
 
 async def _start_extras(
@@ -321,6 +356,13 @@ async def _start_extras(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write call and RTP timing stats as JSON here on exit.",
 )
+@click.option(
+    "--operator",
+    type=click.Choice(["deny", "approve", "ask"]),
+    default="deny",
+    show_default=True,
+    help="Answer `by: operator` approvals (e.g. transfers): deny, approve, or ask on stdin.",
+)
 @click.option("--duration", type=float, metavar="S", help="Stop after S seconds.")
 @click.option("--quiet", is_flag=True, help="Print only tool calls and handoffs per call.")
 def serve(
@@ -333,6 +375,7 @@ def serve(
     openai_sip: bool,
     media_streams: str | None,
     stats_path: Path | None,
+    operator: str,
     duration: float | None,
     quiet: bool,
 ) -> int:
@@ -359,6 +402,7 @@ def serve(
         stats_path=stats_path,
         duration_s=duration,
         quiet=quiet,
+        operator=operator,
     )
     try:
         stats = asyncio.run(serve_graph(opts))

@@ -11,10 +11,16 @@ from typing import Any
 
 import pytest
 
-from agentgraph.realtime import ApprovalPolicy, RealtimeAgent, end_call, make_transfer_call
+from agentgraph.realtime import (
+    ApprovalPolicy,
+    RealtimeAgent,
+    end_call,
+    make_transfer_call,
+    transfer_call,
+)
 from agentgraph.transports.sip.events import SipConfig
 from agentgraph.transports.sip.server import SipCall, SipServer
-from agentgraph.transports.sip.sessions import CallSessions
+from agentgraph.transports.sip.sessions import NO_OPERATOR, CallSessions, auto_approvals
 from tests.fakes import FakeConnection, FakeRealtimeServer
 from tests.sip.sipp import PCAPS, SCENARIOS, call_scenario, needs_sipp, run_sipp
 
@@ -138,3 +144,34 @@ async def test_unreachable_model_gets_503_not_dead_air(served: Served, tmp_path:
     result = await run_sipp(SCENARIOS / "unavailable.xml", served.server.address, workdir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert served.calls == [] and served.server.calls == {}
+
+
+async def test_transfer_needs_an_operator_and_unattended_serve_denies_it(tmp_path: Path) -> None:
+    desk = RealtimeAgent(name="desk", instructions="Answer the phone.", tools=[transfer_call])
+    async with FakeRealtimeServer() as model:
+        sessions = CallSessions(
+            agents={"desk": desk},
+            start_agent="desk",
+            url=model.url,
+            api_key="sk-test",
+            listeners=auto_approvals("deny"),
+        )
+        config = SipConfig(host="127.0.0.1", port=0)
+        async with SipServer(
+            config, on_call=sessions.handle_sip_call, prepare=sessions.prepare_sip_call
+        ) as server:
+            sipp = asyncio.ensure_future(
+                run_sipp(
+                    call_scenario(tmp_path), server.address, duration_ms=2000, workdir=tmp_path
+                )
+            )
+            conn = await model.next_connection(timeout=10)
+            await conn.wait_for("session.update")
+            await conn.respond_function_call("transfer_call", {"target": "tel:+15550100"})
+            output = await conn.wait_for(
+                "conversation.item.create",
+                where=lambda e: e["item"]["type"] == "function_call_output",
+            )
+            result = await sipp  # a REFER would have been an unexpected message: failure
+    assert NO_OPERATOR in output["item"]["output"]
+    assert result.returncode == 0, result.stderr

@@ -9,22 +9,61 @@ use `run_call()` with their own transport. Every session event can be observed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from agentgraph.audio import AudioFormat
+from agentgraph.errors import InvalidState
 from agentgraph.realtime import RealtimePlaybackTracker, RealtimeRunner
 from agentgraph.transports.base import Transport
 from agentgraph.transports.sip.call import SipCallTransport
 from agentgraph.transports.sip.events import IncomingCall
 from agentgraph.transports.sip.server import SipCall
 
-__all__ = ["CallSessions", "EventObserver", "PreparedCall"]
+__all__ = ["CallSessions", "EventObserver", "ListenerFactory", "PreparedCall", "auto_approvals"]
 
 log = logging.getLogger(__name__)
 EventObserver = Callable[[str, Any], None]
+Listener = Callable[[Any], None]
+ListenerFactory = Callable[[str, Any], Listener | None]
+NO_OPERATOR = "No operator is available to approve this right now."
+
+
+def _call_listener(listener: Listener | None) -> EventObserver | None:
+    if listener is None:
+        return None
+    return lambda _call_id, event: listener(event)
+
+
+def auto_approvals(mode: str) -> ListenerFactory:
+    """Operator approvals for unattended servers: `approve` or `deny` every request.
+
+    Raises:
+        ValueError: `mode` is neither.
+    """
+    if mode not in ("approve", "deny"):
+        raise ValueError(f"approval mode must be approve or deny, not {mode!r}")
+
+    def factory(_call_id: str, session: Any) -> Listener:
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_event(event: Any) -> None:
+            if getattr(event, "type", "") != "tool_approval_required":
+                return
+            if mode == "approve":
+                coro = session.approve_tool_call(event.call_id)
+            else:
+                coro = session.reject_tool_call(event.call_id, NO_OPERATOR)
+            task = asyncio.ensure_future(coro)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        return on_event
+
+    return factory
 
 
 @dataclass
@@ -39,6 +78,8 @@ class CallSessions:
         url: the Realtime websocket URL (embedded engine or OpenAI).
         api_key: sent as the bearer token, if any (never logged).
         on_event: called with (call id, session event) for every event.
+        listeners: per-session listener factory `(call_id, session) -> (event) -> None`,
+            e.g. operator approvals (`auto_approvals("deny")`).
     """
 
     agents: Mapping[str, Any]
@@ -48,6 +89,7 @@ class CallSessions:
     url: str | None = None
     api_key: str | None = field(default=None, repr=False)
     on_event: EventObserver | None = None
+    listeners: ListenerFactory | None = None
     active: int = 0
     completed: int = 0
 
@@ -99,7 +141,9 @@ class CallSessions:
         session = prepared.session
         transport.playback_tracker = prepared.tracker
         session.call_control = call_control
-        observed = _Observed(session, call_id, self.on_event) if self.on_event else session
+        listener = self.listeners(call_id, session) if self.listeners else None
+        observers = [o for o in (self.on_event, _call_listener(listener)) if o is not None]
+        observed = _Observed(session, call_id, observers) if observers else session
         self.active += 1
         log.info(
             "call %s: %s answers %s", call_id, prepared.agent_name, prepared.number or "(no number)"
@@ -118,6 +162,8 @@ class CallSessions:
         """
         fmt = AudioFormat.G711_ALAW if incoming.codec == "PCMA" else AudioFormat.G711_ULAW
         prepared = await self._open(incoming.callee, fmt)
+        # Tools may run before the answer completes: they wait for the call to be bound.
+        prepared.session.call_control = prepared.control
         await prepared.session.__aenter__()
         return prepared
 
@@ -130,6 +176,7 @@ class CallSessions:
             )
             return
         transport = SipCallTransport(call, session_format=prepared.audio_format)
+        prepared.control.bind(call)
         try:
             await self._converse(call.call_id, prepared, transport, call)
         finally:
@@ -145,19 +192,62 @@ class PreparedCall:
     audio_format: AudioFormat
     agent_name: str
     number: str | None
+    control: PendingCallControl = field(default_factory=lambda: PendingCallControl())
 
     async def aclose(self) -> None:
         """Close the session (also when the call ended before it started)."""
+        self.control.unbind()
         await self.session.__aexit__(None, None, None)
+
+
+class PendingCallControl:
+    """`call_control` for a session opened while the phone rings: hangup and transfer
+    wait (briefly) until the answered call is bound to it."""
+
+    def __init__(self, *, timeout_s: float = 30.0) -> None:
+        self.timeout_s = timeout_s
+        self._call: asyncio.Future[Any] | None = None
+
+    def _future(self) -> asyncio.Future[Any]:
+        if self._call is None:
+            self._call = asyncio.get_running_loop().create_future()
+        return self._call
+
+    def bind(self, call: Any) -> None:
+        future = self._future()
+        if not future.done():
+            future.set_result(call)
+
+    def unbind(self) -> None:
+        future = self._future()
+        if not future.done():
+            future.cancel()
+
+    async def _wait(self) -> Any:
+        future = self._future()
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+        except TimeoutError:
+            raise InvalidState("the call is not connected") from None
+        except asyncio.CancelledError:
+            if future.cancelled():  # the call ended before it was answered
+                raise InvalidState("the call is not connected") from None
+            raise
+
+    async def hangup(self) -> None:
+        await (await self._wait()).hangup()
+
+    async def transfer(self, target: str) -> None:
+        await (await self._wait()).transfer(target)
 
 
 class _Observed:
     """The session as a transport sees it, with every event shown to an observer."""
 
-    def __init__(self, session: Any, call_id: str, on_event: EventObserver) -> None:
+    def __init__(self, session: Any, call_id: str, observers: list[EventObserver]) -> None:
         self._session = session
         self._call_id = call_id
-        self._on_event = on_event
+        self._observers = observers
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
@@ -173,8 +263,9 @@ class _Observed:
 
     async def __anext__(self) -> Any:
         event = await self._session.__anext__()
-        try:
-            self._on_event(self._call_id, event)
-        except Exception:  # an observer bug must not end the call
-            log.exception("event observer failed")
+        for observer in self._observers:
+            try:
+                observer(self._call_id, event)
+            except Exception:  # an observer bug must not end the call
+                log.exception("event observer failed")
         return event
