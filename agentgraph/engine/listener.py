@@ -74,15 +74,19 @@ class SpeechListener:
         if self._asr is not None:
             self._asr.configure(session)
 
+    def _local(self) -> SphinxRecognizer:
+        assert self._session is not None
+        if self._asr is None:
+            self._asr = SphinxRecognizer()
+            self._asr.configure(self._session)
+        return self._asr
+
     def _decode(self, pcm16k: bytes) -> cf.Future[str]:
         assert self._session is not None
         if self._pool is not None:
             return self._pool.submit(self._session, pcm16k)
-        if self._asr is None:
-            self._asr = SphinxRecognizer()
-            self._asr.configure(self._session)
         done: cf.Future[str] = cf.Future()
-        done.set_result(self._asr.decode(pcm16k))
+        done.set_result(self._local().decode(pcm16k))
         return done
 
     def feed(self, pcm16_24k: bytes) -> list[ListenerEvent]:
@@ -93,7 +97,7 @@ class SpeechListener:
             # Load the models with the first audio, before anyone speaks (~100 ms once).
             self._vad = SileroVad()
             if self._pool is None:
-                self._decode(b"")
+                self._local()
         self._pending.extend(self._resampler.process(pcm16_24k))
         out: list[ListenerEvent] = []
         tracker = self._tracker

@@ -197,3 +197,55 @@ async def test_barge_in_cancels_response_and_truncate_works_on_sent_audio(
     kinds = [e["type"] for e in voice_client.seen]
     assert "input_audio_buffer.speech_stopped" in kinds
     assert kinds.index("input_audio_buffer.speech_stopped") > kinds.index("response.done")
+
+
+async def test_in_process_recognizer_gives_the_same_turn() -> None:
+    """`asr_workers=0` decodes inside the server process (no worker pool)."""
+    import websockets
+
+    from agentgraph.engine import EmbeddedEngine
+
+    async with (
+        EmbeddedEngine(asr_workers=0) as engine,
+        websockets.connect(
+            engine.url + "?model=gpt-realtime", additional_headers={"Authorization": "Bearer t"}
+        ) as ws,
+    ):
+        client = WireClient(ws)
+        await client.until("session.created")
+        await configure(client, turn_detection={"type": "server_vad", "silence_duration_ms": 300})
+        pcm, _, _ = caller_speech("What's the weather in Lisbon?", voice="ash")
+        await stream(client, pcm)
+        events = await client.until("response.done")
+        done = next(
+            e
+            for e in events
+            if e["type"] == "conversation.item.input_audio_transcription.completed"
+        )
+        assert done["transcript"] == "what's the weather in lisbon"
+
+
+async def test_semantic_vad_waits_through_an_unfinished_phrase(voice_client: WireClient) -> None:
+    await configure(voice_client, turn_detection={"type": "semantic_vad", "eagerness": "high"})
+    first, _, _ = caller_speech(
+        "I want to book an appointment and", voice="cedar", tail_ms=700, seed=8
+    )
+    second, _, _ = caller_speech("tomorrow at three pm", voice="cedar", lead_ms=0, seed=9)
+    await stream(voice_client, first + second)
+    events = await voice_client.until("conversation.item.input_audio_transcription.completed")
+    kinds = [e["type"] for e in events]
+    # One turn, although the pause (700 ms) is far longer than high eagerness' 250 ms.
+    assert kinds.count("input_audio_buffer.speech_started") == 1
+    assert "tomorrow" in events[-1]["transcript"]
+    # A finished sentence ends the turn after the short wait.
+    pcm, start_ms, end_ms = caller_speech("What's the weather in Paris?", voice="cedar", seed=10)
+    await voice_client.until("response.done")
+    await stream(voice_client, pcm)
+    stopped = (await voice_client.until("input_audio_buffer.speech_stopped"))[-1]
+    started = next(
+        e for e in reversed(voice_client.seen) if e["type"] == "input_audio_buffer.speech_started"
+    )
+    turn_ms = stopped["audio_end_ms"] - started["audio_start_ms"]
+    voice_ms = end_ms - start_ms
+    # prefix 300 + voice + 250 ms high-eagerness wait (+ slack), not the 1 s unfinished wait
+    assert turn_ms < 300 + voice_ms + 250 + 300

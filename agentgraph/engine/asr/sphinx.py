@@ -4,12 +4,12 @@
 ARPA trigram model (pocketsphinx's own `ArpaBoLM`) and a small pronunciation dictionary
 (only the words of the corpus, looked up in the CMU dictionary shipped in the wheel), and
 builds a decoder on them: about 20 ms, so it is redone on every `session.update` that
-changes the text. `start()`, `feed(pcm16k)` while the caller speaks and `finish()` at the
-end: the utterance is decoded in one pass (whole-utterance cepstral normalisation is much
-more accurate than live CMN on a fresh session); the listener hides that pass inside the
-silence window by decoding speculatively (`decode`) once the caller pauses. When the
-session model hears nothing, the same audio is decoded again with the generic en-US model
-(shared, loaded once) as an open-vocabulary fallback.
+changes the text. `decode(pcm16k)` recognizes one whole utterance in one pass
+(whole-utterance cepstral normalisation is much more accurate than live CMN on a fresh
+session); the listener hides that pass inside the silence window by decoding
+speculatively once the caller pauses. When the session model hears nothing, the same
+audio is decoded again with the generic en-US model (shared, loaded once) as an
+open-vocabulary fallback.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def pronunciations() -> dict[str, str]:
 
 
 MAX_UTTERANCE_BYTES = 60 * 16000 * 2  # one minute of 16 kHz speech
+MIN_DECODE_BYTES = 16000 * 2 // 20  # 50 ms: nothing shorter holds a word
 DISCOUNT = 0.05  # little backoff mass: prefer the session's own word sequences
 _generic_lock = threading.Lock()
 _generic: list[Any] = []
@@ -71,8 +72,6 @@ class SphinxRecognizer:
     def __init__(self) -> None:
         self._decoder: Any = None
         self._key: str | None = None
-        self._utterance = bytearray()
-        self._in_utt = False
         self.vocabulary: frozenset[str] = frozenset()
 
     def configure(self, session: dict[str, Any]) -> None:
@@ -110,49 +109,15 @@ class SphinxRecognizer:
                 loglevel="FATAL",
             )
         self.vocabulary = frozenset(words)
-        self._in_utt = False
-
-    def start(self) -> None:
-        """Begin an utterance (call at speech start)."""
-        assert self._decoder is not None, "configure() first"
-        self._utterance.clear()
-        self._in_utt = True
-
-    def feed(self, pcm16k: bytes) -> None:
-        """Add 16 kHz pcm16 to the current utterance."""
-        if self._in_utt and pcm16k and len(self._utterance) < MAX_UTTERANCE_BYTES:
-            self._utterance.extend(pcm16k)
-
-    def partial(self) -> str:
-        """The words so far (semantic VAD asks once per pause, so a full pass is fine)."""
-        if not self._in_utt:
-            return ""
-        return self._decode(bytes(self._utterance))
-
-    def finish(self) -> str:
-        """End the utterance and return its transcript (generic model if empty)."""
-        if not self._in_utt:
-            return ""
-        self._in_utt = False
-        audio = bytes(self._utterance)
-        self._utterance.clear()
-        return self.decode(audio)
 
     def decode(self, pcm16k: bytes) -> str:
         """Recognize one whole utterance with the session model, then the generic one."""
+        if len(pcm16k) < MIN_DECODE_BYTES:
+            return ""
         text = self._decode(pcm16k)
         if not text and len(pcm16k) > 16000 * 2 // 4:
             text = _decode_once(_generic_decoder(), pcm16k)
         return text.strip()
-
-    @property
-    def utterance_bytes(self) -> int:
-        """How much audio the current utterance holds (for speculative decoding)."""
-        return len(self._utterance)
-
-    def utterance(self) -> bytes:
-        """The current utterance's audio so far."""
-        return bytes(self._utterance)
 
     def _decode(self, pcm16k: bytes) -> str:
         # Whole-utterance decoding (full_utt=True) normalises the cepstral mean over the
@@ -164,13 +129,8 @@ class SphinxRecognizer:
         hyp = decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
-    def cancel(self) -> None:
-        """Drop the current utterance."""
-        self._in_utt = False
-        self._utterance.clear()
-
     def transcribe(self, pcm16k: bytes) -> str:
-        """Recognize a whole buffer (manual commit, audio items)."""
+        """Recognize a whole buffer (same as `decode`)."""
         return self.decode(pcm16k)
 
 
