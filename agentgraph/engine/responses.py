@@ -165,8 +165,10 @@ class ResponseStream:
             if self._sentences or self.decided:
                 return self.created_at  # synthesize the next sentence or finish: now
             return None
+        # The next delta may go once its end is within burst_ms + realtime_factor x elapsed.
+        end_ms = self._sent_ms + len(self._chunks[0]) / self.fmt.bytes_per_ms
         start = self.started_speaking_at or self.created_at
-        return start + max(0.0, self._sent_ms - self.burst_ms) / 1000.0 / self.realtime_factor
+        return start + max(0.0, end_ms - self.burst_ms) / 1000.0 / self.realtime_factor
 
     def handle_timeout(self, now: float) -> None:
         """Emit every delta that is due at `now`; finish the response when all is sent."""
