@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from agentgraph.audio import AudioFormat, rms_dbfs, ulaw_to_pcm16
-from agentgraph.engine.tts import VOICES, EspeakSynthesizer, split_sentences
+from agentgraph.engine.tts import VOICES, EspeakSynthesizer, speakable, split_sentences
 
 
 def test_synthesizes_audible_24k_speech_of_plausible_length() -> None:
@@ -53,3 +53,14 @@ def test_stream_yields_one_chunk_per_sentence() -> None:
 
 def test_empty_text_gives_no_audio() -> None:
     assert EspeakSynthesizer("marin").synthesize_pcm24("  ") == b""
+
+
+def test_dates_and_times_are_read_as_words() -> None:
+    assert speakable("Book 2026-11-29 at 08:00?") == "Book November 29th at 8 AM?"
+    assert speakable("at 15:30 or 12:00 on 2026-12-02") == (
+        "at 3 30 PM or noon on December 2nd")
+    assert speakable("ratio 3:1 and 2026-13-40") == "ratio 3:1 and 2026-13-40"
+    # the synthesizer speaks the words (same duration as saying "8 AM", within 20 ms)
+    synth = EspeakSynthesizer("marin")
+    clock, words = synth.synthesize_pcm24("08:00"), synth.synthesize_pcm24("8 AM")
+    assert abs(len(clock) - len(words)) < 48 * 20

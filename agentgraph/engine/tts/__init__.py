@@ -5,7 +5,15 @@ from agentgraph.engine.tts.espeak import (
     EspeakSynthesizer,
     VoiceSpec,
     encode_pcm24,
+    speakable,
     split_sentences,
 )
 
-__all__ = ["VOICES", "EspeakSynthesizer", "VoiceSpec", "encode_pcm24", "split_sentences"]
+__all__ = [
+    "VOICES",
+    "EspeakSynthesizer",
+    "VoiceSpec",
+    "encode_pcm24",
+    "speakable",
+    "split_sentences",
+]

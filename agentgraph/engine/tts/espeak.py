@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from agentgraph.audio import AudioFormat, pcm16_to_alaw, pcm16_to_ulaw, resample_pcm16
 from agentgraph.errors import UsageError
 
-__all__ = ["VOICES", "EspeakSynthesizer", "VoiceSpec", "encode_pcm24", "split_sentences"]
+__all__ = [
+    "VOICES",
+    "EspeakSynthesizer",
+    "VoiceSpec",
+    "encode_pcm24",
+    "speakable",
+    "split_sentences",
+]
 
 # espeak-ng constants (speak_lib.h / espeak_ng.h).
 _OUTPUT_MODE_SYNCHRONOUS = 0x0001
@@ -61,6 +68,35 @@ VOICES: dict[str, VoiceSpec] = {
 }
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December")
+_ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
+
+
+def speakable(text: str) -> str:
+    """Text as it should be read aloud: ISO dates and 24-hour times in words.
+
+    Tool arguments and outputs carry "2026-11-29" and "15:30"; espeak-ng would read the
+    digits one group at a time. The transcript keeps the original text.
+    """
+
+    def date(m: re.Match[str]) -> str:
+        month, day = int(m.group(2)), int(m.group(3))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return m.group(0)
+        return f"{_MONTHS[month - 1]} {day}{_ORDINAL_SUFFIX.get(day, 'th')}"
+
+    def clock(m: re.Match[str]) -> str:
+        hour, minute = int(m.group(1)), int(m.group(2))
+        suffix = "AM" if hour < 12 else "PM"
+        hour12 = hour % 12 or 12
+        if hour == 12 and minute == 0:
+            return "noon"
+        return f"{hour12} {suffix}" if minute == 0 else f"{hour12} {minute:02d} {suffix}"
+
+    return _CLOCK.sub(clock, _ISO_DATE.sub(date, text))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -175,7 +211,7 @@ class EspeakSynthesizer:
         if not text.strip():
             return b""
         with self._lib.lock:
-            native = self._lib.synthesize(text, self.voice, self.rate_wpm)
+            native = self._lib.synthesize(speakable(text), self.voice, self.rate_wpm)
         return resample_pcm16(native, self._lib.sample_rate_hz, 24000)
 
     def synthesize(self, text: str, fmt: AudioFormat = AudioFormat.PCM16) -> bytes:
