@@ -26,6 +26,8 @@ from agentgraph.errors import UsageError
 
 __all__ = ["ServeOptions", "serve", "serve_graph"]
 
+ENGINE_NICE = 5
+
 
 @dataclass
 class ServeOptions:
@@ -234,6 +236,10 @@ async def _engine_process(timeout_s: float = 60.0) -> AsyncIterator[str]:
         start_new_session=True,
     )
     assert proc.stderr is not None
+    # Media is real time, speech work is best effort: under load the RTP clock must win
+    # the CPU. The engine's workers, spawned later, inherit this niceness.
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, proc.pid, ENGINE_NICE)
     drain: asyncio.Future[Any] | None = None
     try:
         lines: list[str] = []
