@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 EventObserver = Callable[[str, Any], None]
 Listener = Callable[[Any], None]
 ListenerFactory = Callable[[str, Any], Listener | None]
-PHONE_APPEND_MS = 60
 NO_OPERATOR = "No operator is available to approve this right now."
 
 
@@ -102,9 +101,6 @@ class CallSessions:
     def config_for(self, audio_format: AudioFormat) -> dict[str, Any]:
         """The run config with the transport's audio format on both directions."""
         config = dict(self.run_config)
-        # Phone audio arrives in 20 ms frames; sending 60 ms per append cuts websocket
-        # messages (JSON + base64) threefold for ~40 ms of extra VAD delay (§7: 20-100 ms).
-        config.setdefault("audio_send_interval_ms", PHONE_APPEND_MS)
         settings = dict(config.get("model_settings") or {})
         settings["input_audio_format"] = audio_format.value
         settings["output_audio_format"] = audio_format.value
