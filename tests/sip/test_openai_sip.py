@@ -284,3 +284,14 @@ async def test_wrong_path_and_method(harness: Harness) -> None:
     base = harness.connector.url.rsplit("/openai", 1)[0]
     assert (await harness.http.post(base + "/other", content=b"")).status_code == 404
     assert (await harness.http.get(harness.connector.url)).status_code == 405
+
+
+@pytest.mark.parametrize("secret", ["", "whsec_not_base64!"])
+def test_unusable_secrets_fail_at_startup(secret: str) -> None:
+    from agentgraph.errors import UsageError
+    from agentgraph.transports.openai_sip.webhook import check_secret
+
+    with pytest.raises(UsageError, match=r"webhook secret|webhook_secret"):
+        check_secret(secret)
+    check_secret(SECRET)
+    check_secret("plain-secret")  # not whsec_: used as raw bytes (§8.3)

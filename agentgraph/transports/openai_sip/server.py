@@ -27,6 +27,7 @@ from agentgraph.transports.openai_sip.webhook import (
     IncomingCallEvent,
     ReplayGuard,
     WebhookError,
+    check_secret,
     parse_incoming_call,
     verify_webhook,
 )
@@ -129,7 +130,12 @@ class OpenAISipConnector:
     def from_settings(
         cls, settings: Any, sessions: CallSessions, *, compiled: Any = None, max_calls: int = 100
     ) -> OpenAISipConnector:
-        """Build from the compiled graph's `sip.openai` settings and the session factory."""
+        """Build from the compiled graph's `sip.openai` settings and the session factory.
+
+        Raises:
+            UsageError: the webhook secret is not usable.
+        """
+        check_secret(settings.webhook_secret)
         base = (sessions.url or "wss://api.openai.com/v1/realtime").rsplit("/realtime", 1)[0]
         rest = base.replace("wss://", "https://", 1).replace("ws://", "http://", 1)
         return cls(

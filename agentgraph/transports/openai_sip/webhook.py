@@ -17,12 +17,13 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from agentgraph.errors import AgentGraphError
+from agentgraph.errors import AgentGraphError, UsageError
 
 __all__ = [
     "IncomingCallEvent",
     "ReplayGuard",
     "WebhookError",
+    "check_secret",
     "parse_incoming_call",
     "sign_webhook",
     "verify_webhook",
@@ -47,6 +48,23 @@ def _key(secret: str) -> bytes:
         except binascii.Error:
             raise WebhookError("webhook secret is not valid base64 after 'whsec_'", 500) from None
     return secret.encode()
+
+
+def check_secret(secret: str) -> None:
+    """Fail at startup, not per delivery, when the signing secret cannot be used.
+
+    Raises:
+        UsageError: empty, or a `whsec_` secret whose rest is not base64.
+    """
+    if not secret:
+        raise UsageError("the OpenAI webhook secret is empty (sip.openai.webhook_secret)")
+    try:
+        _key(secret)
+    except WebhookError:
+        raise UsageError(
+            "sip.openai.webhook_secret starts with 'whsec_' but the rest is not "
+            "base64: copy the signing secret from the OpenAI dashboard"
+        ) from None
 
 
 def sign_webhook(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
