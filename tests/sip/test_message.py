@@ -145,3 +145,11 @@ def test_name_addr_without_brackets_keeps_tag_as_header_param() -> None:
     na = parse_name_addr("sip:bob@example.com;tag=99")
     assert (na.uri, na.tag) == ("sip:bob@example.com", "99")
     assert str(na.with_param("tag", "1")) == "<sip:bob@example.com>;tag=1"
+
+
+def test_package_re_exports_resolve_lazily() -> None:
+    import agentgraph.transports.sip as sip
+
+    assert {name: getattr(sip, name).__name__ for name in sip.__all__}
+    with pytest.raises(AttributeError):
+        _ = sip.NotAThing  # type: ignore[attr-defined]
