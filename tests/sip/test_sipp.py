@@ -4,6 +4,7 @@ ways, DTMF, CANCEL, OPTIONS, re-INVITE hold, 488, and BYE from our side."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,49 @@ async def test_agent_hangs_up_with_bye(tmp_path: Path) -> None:
         result = await run_sipp(SCENARIOS / "server_hangup.xml", srv.address, workdir=tmp_path)
         assert srv.completed_calls == 1
     assert result.returncode == 0, result.stderr
+
+
+async def test_hostile_datagrams_are_dropped_and_the_server_keeps_answering(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import random
+    import socket
+
+    caplog.set_level(logging.INFO, logger="agentgraph.transports.sip.server")
+    rng = random.Random(6)
+    rec = Recorder()
+    junk = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 1500))) for _ in range(200)]
+    junk += [
+        b"INVITE sip:x SIP/2.0\r\nVia: \r\n\r\n",
+        b"SIP/2.0 200 OK\r\n\r\n",
+        b"OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 99999\r\n\r\n",
+        b"\r\n\r\n",
+    ]
+    async with server(on_call=rec) as srv:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for data in junk:
+                s.sendto(data, srv.address)
+        await asyncio.sleep(0.2)
+        media = f'<nop><action><exec play_pcap_audio="{PCAPS}/g711a.pcap"/></action></nop>'
+        call = asyncio.ensure_future(
+            run_sipp(
+                call_scenario(tmp_path, media=media),
+                srv.address,
+                duration_ms=1500,
+                workdir=tmp_path,
+            )
+        )
+        while not srv.calls:
+            await asyncio.sleep(0.05)
+        (sip_call,) = srv.calls.values()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:  # junk at the RTP port
+            for data in junk:
+                s.sendto(data, ("127.0.0.1", sip_call.rtp.local_port))
+        result = await call
+        await asyncio.wait_for(rec.done.wait(), 2)
+    assert result.returncode == 0, result.stderr
+    # junk is dropped (the kernel may drop some of the burst first); the caller's audio
+    # still got through and the stream did not latch onto the junk sender
+    assert sip_call.rtp.packets_dropped >= len(junk) // 2
+    assert sip_call.rtp.packets_received >= 40
+    assert any("dropped SIP datagram" in r.getMessage() for r in caplog.records)

@@ -104,15 +104,6 @@ class RtpStream(asyncio.DatagramProtocol):
         if media is None:
             self.packets_dropped += 1
             return
-        if addr != self._dest:
-            # Symmetric RTP (RFC 4961): phones behind NAT advertise an address they cannot
-            # be reached at, so latch once onto the first packet from the SDP host or the
-            # SIP peer's host; after that, other sources are dropped (no hijacking).
-            if self._latched or addr[0] not in (media.remote_host, self.signaling_host):
-                self.packets_dropped += 1
-                return
-            self._dest = (addr[0], addr[1])
-        self._latched = True
         if len(data) >= 12 and data[0] == 0x80:  # fast path: no CSRC/extension/padding
             _, b1, seq, ts, _ = _FIXED.unpack_from(data)
             pt, payload = b1 & 0x7F, data[12:]
@@ -124,24 +115,34 @@ class RtpStream(asyncio.DatagramProtocol):
                 log.debug("dropped RTP from %s: %s", addr, exc)
                 return
             pt, seq, ts, payload = pkt.payload_type, pkt.sequence, pkt.timestamp, pkt.payload
+        if pt != media.codec.payload_type and pt != media.dtmf_payload_type:
+            self.packets_dropped += 1  # comfort noise, an unnegotiated type, or junk
+            return
+        if addr != self._dest:
+            # Symmetric RTP (RFC 4961): phones behind NAT advertise an address they cannot
+            # be reached at, so latch once onto the first valid packet from the SDP host or
+            # the SIP peer's host; after that, other sources are dropped (no hijacking).
+            if self._latched or addr[0] not in (media.remote_host, self.signaling_host):
+                self.packets_dropped += 1
+                return
+            self._dest = (addr[0], addr[1])
+        self._latched = True
         self.packets_received += 1
         if pt == media.codec.payload_type:
             now = self._loop.time()
             self._jitter.push(seq, payload, now)
             for frame in self._jitter.pop_due(now):
                 self._deliver(frame)
-        elif pt == media.dtmf_payload_type:
-            try:
-                digit = self._dtmf_rx.receive(ts, payload)
-            except ProtocolError:
-                self.packets_dropped += 1
-                return
-            if digit is not None:
-                self.dtmf_in.put_nowait(digit)
-                if self.on_dtmf is not None:
-                    self.on_dtmf(digit)
-        else:
-            self.packets_dropped += 1  # comfort noise or an unnegotiated type
+            return
+        try:
+            digit = self._dtmf_rx.receive(ts, payload)
+        except ProtocolError:
+            self.packets_dropped += 1
+            return
+        if digit is not None:
+            self.dtmf_in.put_nowait(digit)
+            if self.on_dtmf is not None:
+                self.on_dtmf(digit)
 
     def _deliver(self, frame: bytes) -> None:
         if self.audio_in.qsize() >= MAX_QUEUED_FRAMES:
