@@ -51,13 +51,13 @@ run_one() {  # mode calls
   $PY -m agentgraph serve "${serve_args[@]}" 2>"$OUT/$tag.serve.log" &
   local serve_pid=$!
   sleep 4
-  local start=$(date +%s.%N)
+  local start_ns=$(date +%s%N)
   # all calls start within one second (-r calls/s), each lasts DURATION_MS after its ACK
   sipp "127.0.0.1:$SIP_PORT" -sf "$OUT/caller.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
     -mp "$MEDIA_PORT" -s 1000 -m "$calls" -l "$calls" -r "$calls" -rp 1000 \
     -d "$DURATION_MS" -timeout $((DURATION_MS / 1000 + 30))s -nostdin -trace_stat \
     -stf "$OUT/$tag.sipp.csv" -fd 60 >"$OUT/$tag.sipp.out" 2>&1 || true
-  local elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+  local elapsed=$(( ($(date +%s%N) - start_ns) / 1000000000 ))
   kill -INT "$serve_pid" 2>/dev/null || true
   wait "$serve_pid" 2>/dev/null || true
   $PY - "$OUT/$tag.json" "$OUT/$tag.sipp.csv" "$mode" "$calls" "$elapsed" <<'EOF'
