@@ -11,6 +11,7 @@ zero.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures as cf
 import multiprocessing
 import os
@@ -50,7 +51,11 @@ class DecoderPool:
 
     def __init__(self, workers: int | None = None) -> None:
         count = workers or max(1, min(4, os.cpu_count() or 1))
-        context = multiprocessing.get_context("spawn")
+        # fork, not spawn: spawn (and forkserver) re-import the program's __main__ in each
+        # worker, which re-runs a user's script that starts an engine without a
+        # `if __name__ == "__main__":` guard. Workers touch only pocketsphinx.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self._executor = cf.ProcessPoolExecutor(
             max_workers=count, mp_context=context, initializer=_warm_up
         )
@@ -60,8 +65,9 @@ class DecoderPool:
         slim = {"instructions": session.get("instructions"), "tools": session.get("tools")}
         return self._executor.submit(_decode_in_worker, session_text(session), slim, pcm16k)
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Stop the workers (pending decodes are cancelled)."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
 
 
 _shared: list[DecoderPool] = []
@@ -72,5 +78,9 @@ def shared_pool(workers: int | None = None) -> DecoderPool:
     """The process-wide pool (created on first use with `workers` processes)."""
     with _shared_lock:
         if not _shared:
-            _shared.append(DecoderPool(workers))
+            pool = DecoderPool(workers)
+            # Stop the workers while the interpreter is still whole: a pool collected
+            # during shutdown prints a spurious traceback.
+            atexit.register(pool.shutdown, wait=True)
+            _shared.append(pool)
         return _shared[0]
