@@ -68,3 +68,82 @@ def test_serve_cli_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> No
     assert "graph file not found" in capsys.readouterr().err
     assert main(["serve", "--loopback", "--listen", "nonsense"]) == 2
     assert "--listen must be HOST:PORT" in capsys.readouterr().err
+
+
+def _free_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_serve_wires_openai_sip_webhook_and_media_streams(tmp_path: Path) -> None:
+    import json
+    import time
+
+    import httpx
+    import websockets
+
+    from agentgraph.transports.openai_sip.webhook import sign_webhook
+
+    secret = "whsec_" + "c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seQ=="
+    hook_port, ms_port = _free_tcp_port(), _free_tcp_port()
+    graph = tmp_path / "graph.yaml"
+    graph.write_text(
+        GRAPH.read_text()
+        + (
+            "sip:\n  listen: 127.0.0.1:5060\n  openai:\n"
+            f"    webhook_secret: {secret}\n    listen: 127.0.0.1:{hook_port}\n"
+        )
+    )
+    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+    opts = ServeOptions(
+        graph=graph,
+        listen="127.0.0.1:0",
+        provider="local",
+        openai_sip=True,
+        media_streams=f"127.0.0.1:{ms_port}",
+        quiet=True,
+    )
+    task = asyncio.ensure_future(
+        serve_graph(opts, ready=ready, stop=stop, on_event=lambda _c, _e: None)
+    )
+    try:
+        await asyncio.wait_for(ready, 30)
+        url = f"http://127.0.0.1:{hook_port}/openai/webhook"
+        body = json.dumps(
+            {
+                "type": "realtime.call.incoming",
+                "id": "evt_1",
+                "data": {"call_id": "rtc_1", "sip_headers": []},
+            }
+        ).encode()
+        ts = int(time.time())
+        async with httpx.AsyncClient(timeout=5) as http:
+            bad = await http.post(
+                url,
+                content=body,
+                headers={
+                    "webhook-id": "wh_1",
+                    "webhook-timestamp": str(ts),
+                    "webhook-signature": "v1,Zm9v",
+                },
+            )
+            good = await http.post(
+                url,
+                content=body,
+                headers={
+                    "webhook-id": "wh_1",
+                    "webhook-timestamp": str(ts),
+                    "webhook-signature": sign_webhook(secret, "wh_1", ts, body),
+                },
+            )
+        assert (bad.status_code, good.status_code) == (401, 200)
+        async with websockets.connect(f"ws://127.0.0.1:{ms_port}/media-stream") as ws:
+            await ws.send(json.dumps({"event": "connected"}))
+            await ws.send(json.dumps({"event": "stop"}))
+    finally:
+        stop.set()
+        await task
