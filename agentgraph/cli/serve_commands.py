@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -163,6 +164,10 @@ async def serve_graph(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
+        # Everything loaded so far lives as long as the server: keep it out of the cyclic
+        # GC, whose full passes over it would stall the 20 ms RTP clock.
+        gc.collect()
+        gc.freeze()
         if ready is not None and not ready.done():
             ready.set_result(server)
         try:
