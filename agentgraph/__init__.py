@@ -38,6 +38,7 @@ _LAZY_EXPORTS: dict[str, str] = {
         "RealtimeAudioEvent",
         "RealtimeAudioInterruptedEvent",
         "RealtimeConnectionEvent",
+        "RealtimeDtmfEvent",
         "RealtimeErrorEvent",
         "RealtimeGuardrailTrippedEvent",
         "RealtimeHandoffEvent",

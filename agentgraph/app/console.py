@@ -185,6 +185,8 @@ class ConsoleRenderer:
                 return None  # see on_interrupted: it knows how much the caller heard
             case "speech_started":
                 return None
+            case "dtmf":
+                return f"  # caller pressed {event.digits}"
             case "connection":
                 status = event.status
                 if status == "reconnecting":

@@ -11,6 +11,7 @@ Match on `event.type` (a string) or on the class. Every event name lives here:
 | transcript_delta / transcript_done | agent speech as text | item_id, delta / transcript |
 | input_transcript_delta / _done | caller speech as text | item_id, delta / transcript |
 | speech_started / speech_stopped | server VAD heard the caller start / stop | item_id, audio_*_ms |
+| dtmf | the caller pressed phone keys (SIP, media streams) | digits |
 | tool_start / tool_end | a tool call begins / ends | agent, tool_name, call_id, arguments, output |
 | tool_approval_required | an operator must approve | call_id, tool_name, arguments, message |
 | handoff | the active agent changed | from_agent, to_agent |
@@ -40,6 +41,7 @@ __all__ = [
     "RealtimeAudioEvent",
     "RealtimeAudioInterruptedEvent",
     "RealtimeConnectionEvent",
+    "RealtimeDtmfEvent",
     "RealtimeErrorEvent",
     "RealtimeGuardrailTrippedEvent",
     "RealtimeHandoffEvent",
@@ -243,6 +245,14 @@ class RealtimeErrorEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class RealtimeDtmfEvent:
+    """The caller pressed keys on the phone keypad (RFC 4733 digits, `0-9*#A-D`)."""
+
+    type: Literal["dtmf"] = field(default="dtmf", init=False)
+    digits: str
+
+
+@dataclass(frozen=True, slots=True)
 class RealtimeRawModelEvent:
     """A decoded wire event from the model, for observers (`raw_model_events=True`)."""
 
@@ -262,6 +272,7 @@ RealtimeSessionEvent = (
     | RealtimeInputTranscriptDoneEvent
     | RealtimeSpeechStartedEvent
     | RealtimeSpeechStoppedEvent
+    | RealtimeDtmfEvent
     | RealtimeToolStartEvent
     | RealtimeToolEndEvent
     | RealtimeToolApprovalRequiredEvent

@@ -130,6 +130,7 @@ class RealtimeSession:
             wire.SessionCreated: self._on_session_created,
             wire.InputAudioBufferSpeechStarted: self._on_speech_started,
             wire.InputAudioBufferSpeechStopped: self._on_speech_stopped,
+            wire.InputAudioBufferDtmfEventReceived: self._on_dtmf_received,
             wire.ConversationItemAdded: self._on_item_added,
             wire.ConversationItemCreated: self._on_item_added,
             wire.ConversationItemDone: self._on_item_done,
@@ -247,6 +248,15 @@ class RealtimeSession:
         if not self.tools.take_caller_reply(text):
             self.request_response()
         return _DONE
+
+    def receive_dtmf(self, digits: str) -> _Done:
+        """Keypad digits from the caller's phone: a `dtmf` event, and words for the model.
+
+        The GA protocol has no client event for DTMF, so the model hears the digits as a
+        short caller message (which also asks for a response). Awaiting is optional.
+        """
+        self._emit(se.RealtimeDtmfEvent(digits=digits))
+        return self.send_message(f"[The caller pressed {digits} on the phone keypad.]")
 
     async def generate_response(self, response: dict[str, Any] | None = None) -> None:
         """Ask the model to respond now (queued behind an active response)."""
@@ -479,6 +489,10 @@ class RealtimeSession:
         if before is ConversationState.RESPONDING and not self.settings.model.server_interrupts:
             self._send(wire.ResponseCancel())  # the server will not cancel by itself
         self.audio.cut(force=False)
+
+    def _on_dtmf_received(self, event: wire.InputAudioBufferDtmfEventReceived) -> None:
+        # OpenAI's SIP connector reports keys itself; the model already has the call audio.
+        self._emit(se.RealtimeDtmfEvent(digits=event.event))
 
     def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped) -> None:
         self._move(Trigger.SPEECH_STOPPED)

@@ -207,13 +207,7 @@ class MediaStreamTransport(Transport):
                     await session.send_audio(value)
                 elif kind == "dtmf":
                     self.digits.append(value)
-                    receive = getattr(session, "receive_dtmf", None)
-                    if receive is not None:
-                        await receive(value)
-                    else:
-                        await session.send_message(
-                            f"[The caller pressed {value} on the phone keypad.]"
-                        )
+                    await session.receive_dtmf(value)
                 elif kind == "stop":
                     return
         except ConnectionClosed:

@@ -198,3 +198,11 @@ def test_graph_secrets_never_reach_console_or_records(tmp_path: Path) -> None:
     for name in ("events.jsonl", "transcript.txt", "summary.json"):
         text = (tmp_path / name).read_text()
         assert secret not in text and "[redacted]" in text, name
+
+
+def test_console_shows_keypad_digits_and_records_keep_them(tmp_path: Path) -> None:
+    out = io.StringIO()
+    hub = SessionHub([ConsoleRenderer("text", out=out, color=False)], clock=Clock())
+    hub.dispatch(ev.RealtimeDtmfEvent(digits="1234#"))
+    assert "caller pressed 1234#" in out.getvalue()
+    assert event_to_dict(ev.RealtimeDtmfEvent(digits="5"))["digits"] == "5"

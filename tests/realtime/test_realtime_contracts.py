@@ -228,4 +228,10 @@ def test_playback_tracker_and_event_table() -> None:
     assert tracker.get_state().played_ms == 25.0
     tracker.on_play_ms("i2", 0, 1)
     assert tracker.get_state().item_id == "i2" and tracker.get_state().played_ms == 1
-    assert len(SESSION_EVENT_TYPES) == 20 and "raw_model_event" in SESSION_EVENT_TYPES
+    # DESIGN.md's seed vocabulary, plus `dtmf` for phone keypads.
+    assert set(SESSION_EVENT_TYPES) == {
+        "agent_start", "agent_end", "audio_delta", "audio_done", "audio_interrupted",
+        "transcript_delta", "transcript_done", "input_transcript_delta",
+        "input_transcript_done", "speech_started", "speech_stopped", "dtmf", "tool_start",
+        "tool_end", "tool_approval_required", "handoff", "guardrail_tripped",
+        "history_added", "connection", "error", "raw_model_event"}

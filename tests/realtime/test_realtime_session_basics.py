@@ -171,3 +171,21 @@ async def test_sip_attach_uses_call_id_and_no_model(harness: Harness) -> None:
                                   call_id="rtc_abc123")
     assert conn.query == {"call_id": "rtc_abc123"}
     assert "model" not in conn.of_type("session.update")[0]["session"]
+
+
+async def test_keypad_digits_become_a_dtmf_event_and_words_for_the_model(
+    harness: Harness,
+) -> None:
+    session, conn = await harness.start(RealtimeAgent(name="a", instructions="x"))
+    await session.receive_dtmf("42#")
+    assert (await harness.wait_event("dtmf")).digits == "42#"
+    created = await conn.wait_for("conversation.item.create")
+    assert created["item"]["content"][0]["text"] == "[The caller pressed 42# on the phone keypad.]"
+    await conn.wait_for("response.create")
+
+
+async def test_dtmf_reported_by_the_sip_connector_is_a_dtmf_event(harness: Harness) -> None:
+    _, conn = await harness.start(RealtimeAgent(name="a", instructions="x"))
+    await conn.send({"type": "input_audio_buffer.dtmf_event_received", "event_id": "event_D1",
+                     "event": "7", "received_at": 1767225600})
+    assert (await harness.wait_event("dtmf")).digits == "7"

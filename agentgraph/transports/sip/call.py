@@ -6,9 +6,8 @@ is resampled. The agent's `audio_delta` chunks are queued in the call's `Playout
 the 20 ms RTP pacer pulls from it and reports each played chunk to the playback tracker,
 so barge-in truncation is clamped to what the caller really heard. `audio_interrupted`
 flushes the queue at once. DTMF digits (RFC 4733 or SIP INFO) are gathered until a pause
-or `#` and given to the session (`receive_dtmf()` when the session has it, else a short
-caller message). The call itself is the session's `call_control`, so the built-in
-`end_call` tool sends a BYE and `transfer_call` a REFER.
+or `#` and given to the session with `receive_dtmf()`. The call itself is the session's
+`call_control`, so the built-in `end_call` tool sends a BYE and `transfer_call` a REFER.
 """
 
 from __future__ import annotations
@@ -28,14 +27,9 @@ from agentgraph.audio import (
 from agentgraph.transports.base import Transport, TransportSession
 from agentgraph.transports.sip.server import SipCall
 
-__all__ = ["SipCallTransport", "dtmf_message", "transcode_g711"]
+__all__ = ["SipCallTransport", "transcode_g711"]
 
 log = logging.getLogger(__name__)
-
-
-def dtmf_message(digits: str) -> str:
-    """The caller message for keypad digits when the session has no DTMF input."""
-    return f"[The caller pressed {digits} on the phone keypad.]"
 
 
 class SipCallTransport(Transport):
@@ -103,11 +97,7 @@ class SipCallTransport(Transport):
                 except TimeoutError:
                     break
             self.digits_sent.append(digits)
-            receive = getattr(session, "receive_dtmf", None)
-            if receive is not None:
-                await receive(digits)
-            else:
-                await session.send_message(dtmf_message(digits))
+            await session.receive_dtmf(digits)
 
     async def _events(self, session: TransportSession) -> None:
         playout = self.call.rtp
