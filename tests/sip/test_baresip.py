@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from agentgraph.app.serve import ServeOptions, serve_graph
 from agentgraph.audio import read_wav_pcm16, rms_dbfs, write_wav_pcm16
-from agentgraph.cli.serve_commands import ServeOptions, serve_graph
 from tests.sip.caller_audio import caller_pcm8k
 
 BARESIP = shutil.which("baresip")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from agentgraph.app.serve import ServeOptions, serve_graph
 from agentgraph.cli import main
-from agentgraph.cli.serve_commands import ServeOptions, serve_graph
 from agentgraph.transports.sip.server import SipCall, SipServer
 from tests.sip.caller_audio import write_ulaw
 from tests.sip.sipp import call_scenario, needs_sipp, run_sipp
