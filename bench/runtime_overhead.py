@@ -71,6 +71,8 @@ def run_one(impl: str, sessions: int, args: argparse.Namespace) -> dict[str, Any
         stats_file, out = Path(tmp) / "stats.json", Path(tmp) / "out.json"
         extra = ["--tool-every-s", "0", "--burst-minutes", str(args.long_call_minutes)] if (
             args.long) else []
+        if args.aligned:
+            extra.append("--aligned")
         server, url = start_server(stats_file, *extra)
         cmd = [python, str(HERE / "runtime_overhead_client.py"), "--impl", impl, "--url", url,
                "--sessions", str(sessions), "--seconds", str(args.seconds),
@@ -104,6 +106,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--long-call-minutes", type=float, default=0.0)
     parser.add_argument("--json", help="also write all results to this file")
+    parser.add_argument("--aligned", action="store_true",
+                        help="the server ticks every session at the same instant (worst case)")
     args = parser.parse_args()
     clients = args.clients.split(",")
     results: list[dict[str, Any]] = []

@@ -6,7 +6,9 @@ server's send time as CLOCK_MONOTONIC ns, shared by all processes on the machine
 about 7 transcript deltas a second (~47 events/s), wrapped in the usual response events.
 Every `--tool-every-s` seconds a session's turn is a function call instead; the time from
 sending its `response.done` to receiving the client's next `response.create` is the tool
-round trip. `--burst-minutes N` sends N minutes of call as fast as possible (per-event cost
+round trip. Sessions are spread over the 25 ms tick in 1 ms slots, as independent calls
+would be (`--aligned` ticks them all at once: the worst case, where an event's latency
+includes the server writing every other session's event first). `--burst-minutes N` sends N minutes of call as fast as possible (per-event cost
 over call length). Stats go to `--stats FILE` as JSON when the server gets SIGTERM.
 Needs only the standard library and websockets.
 """
@@ -28,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 
 DELTA_BYTES = 1200  # 25 ms of pcm16 24 kHz
 TICK_S = 0.025
+SLOTS = 25  # 1 ms apart
 RESPONSE_TICKS = 160  # a 4 s spoken answer
 TRANSCRIPT_EVERY = 6  # ticks between transcript deltas (~6.7/s)
 _REST = base64.b64encode(bytes(DELTA_BYTES - 9)).decode()  # 9 timestamp bytes = 12 b64 chars
@@ -155,6 +158,8 @@ async def main() -> None:
     parser.add_argument("--stats", required=True)
     parser.add_argument("--tool-every-s", type=float, default=5.0)
     parser.add_argument("--burst-minutes", type=float, default=0.0)
+    parser.add_argument("--aligned", action="store_true",
+                        help="tick every session at the same instant (worst case)")
     args = parser.parse_args()
     stats: dict[str, list[float]] = {"tool_rtt_ms": []}
     conns: list[Conn] = []
@@ -180,14 +185,20 @@ async def main() -> None:
                 burst.cancel()
 
     async def ticker() -> None:
+        # One timer for all sessions: every SLOT_S the sessions of that slot tick, so each
+        # session still gets one tick per TICK_S but they don't all send at once.
+        slots = 1 if args.aligned else SLOTS
         loop = asyncio.get_running_loop()
         next_at = loop.time()
+        slot = 0
         while True:
-            next_at += TICK_S
+            next_at += TICK_S / slots
             await asyncio.sleep(max(0.0, next_at - loop.time()))
             for conn in list(conns):
-                with contextlib.suppress(ConnectionClosed):
-                    await conn.on_tick()
+                if conn.index % slots == slot:
+                    with contextlib.suppress(ConnectionClosed):
+                        await conn.on_tick()
+            slot = (slot + 1) % slots
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
