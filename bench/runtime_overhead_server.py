@@ -9,7 +9,8 @@ sending its `response.done` to receiving the client's next `response.create` is 
 round trip. Sessions are spread over the 25 ms tick in 1 ms slots, as independent calls
 would be (`--aligned` ticks them all at once: the worst case, where an event's latency
 includes the server writing every other session's event first). `--burst-minutes N`
-sends N minutes of call as fast as possible (per-event cost over call length). Stats go to `--stats FILE` as JSON when the server gets SIGTERM.
+sends N minutes of call as fast as possible (per-event cost over call length). Stats go
+to `--stats FILE` as JSON when the server gets SIGTERM.
 Needs only the standard library and websockets.
 """
 
