@@ -73,8 +73,9 @@ async def main(rounds: int) -> None:
 
         local._Output.interrupt = interrupt  # type: ignore[method-assign]
         local._Output.pull = pull  # type: ignore[method-assign]
-        opts = RunOptions(graph=REPO / "examples/graphs/weather.yaml", console="quiet",
-                          no_records=True)
+        opts = RunOptions(
+            graph=REPO / "examples/graphs/weather.yaml", console="quiet", no_records=True
+        )
         app = asyncio.get_running_loop().create_task(run_app(opts))
         await asyncio.sleep(3)
         device_stop_ms: list[float] = []
@@ -99,12 +100,14 @@ async def main(rounds: int) -> None:
             first_after = min(t for t, _ in pulls if t >= t_int)
             device_stop_ms.append((first_after - t_int) * 1000 + 5.0)  # + the 5 ms fade
             after = [n for t, n in pulls if t >= t_int]
-            audio_after_ms.append(sum(after[: next((i for i, n in enumerate(after) if n == 0),
-                                                   len(after))]) / 48)
+            audio_after_ms.append(
+                sum(after[: next((i for i, n in enumerate(after) if n == 0), len(after))]) / 48
+            )
             # the caller is still talking for ~1.5 s, so any agent audio in this window is
             # what was already on its way to the card when playback stopped
-            loud_after = [t for t, level in rig.speaker_levels()
-                          if t_int <= t <= t_int + 1.0 and level > LOUD]
+            loud_after = [
+                t for t, level in rig.speaker_levels() if t_int <= t <= t_int + 1.0 and level > LOUD
+            ]
             far_end_ms.append(((max(loud_after) + 0.02) - t_int) * 1000 if loud_after else 0.0)
             await asyncio.sleep(4)  # let the answer to the barge-in finish
         app.cancel()
@@ -114,18 +117,26 @@ async def main(rounds: int) -> None:
         print("no measurements")
         return
     print(f"barge-ins measured: {len(device_stop_ms)}")
-    print(f"audio_interrupted -> last agent sample handed to PortAudio: "
-          f"p50 {pct(device_stop_ms, 50):.1f} ms, p95 {pct(device_stop_ms, 95):.1f} ms, "
-          f"max {max(device_stop_ms):.1f} ms")
-    print(f"agent audio handed to PortAudio after audio_interrupted (the fade): "
-          f"max {max(audio_after_ms):.1f} ms")
+    print(
+        f"audio_interrupted -> last agent sample handed to PortAudio: "
+        f"p50 {pct(device_stop_ms, 50):.1f} ms, p95 {pct(device_stop_ms, 95):.1f} ms, "
+        f"max {max(device_stop_ms):.1f} ms"
+    )
+    print(
+        f"agent audio handed to PortAudio after audio_interrupted (the fade): "
+        f"max {max(audio_after_ms):.1f} ms"
+    )
     gaps = [(b - a) * 1000 for (a, _), (b, _) in itertools.pairwise(pulls)]
-    print(f"output callback interval (10 ms blocks on this device): p50 {pct(gaps, 50):.1f} ms, "
-          f"p95 {pct(gaps, 95):.1f} ms, max {max(gaps):.1f} ms")
+    print(
+        f"output callback interval (10 ms blocks on this device): p50 {pct(gaps, 50):.1f} ms, "
+        f"p95 {pct(gaps, 95):.1f} ms, max {max(gaps):.1f} ms"
+    )
     if far_end_ms:
-        print(f"audio_interrupted -> end of the last loud 20 ms block read at the fake card's "
-              f"far end (upper bound: includes the rig's pipe and ALSA buffers): "
-              f"p50 {statistics.median(far_end_ms):.0f} ms, max {max(far_end_ms):.0f} ms")
+        print(
+            f"audio_interrupted -> end of the last loud 20 ms block read at the fake card's "
+            f"far end (upper bound: includes the rig's pipe and ALSA buffers): "
+            f"p50 {statistics.median(far_end_ms):.0f} ms, max {max(far_end_ms):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,17 @@ from agentgraph.realtime import RealtimeAgent, RealtimeRunner
 
 N = 50_000
 CHUNK = bytes(960)
-DELTA = json.dumps({"type": "response.output_audio.delta", "event_id": "event_1",
-                    "response_id": "resp_1", "item_id": "item_1", "output_index": 0,
-                    "content_index": 0, "delta": base64.b64encode(bytes(1200)).decode()})
+DELTA = json.dumps(
+    {
+        "type": "response.output_audio.delta",
+        "event_id": "event_1",
+        "response_id": "resp_1",
+        "item_id": "item_1",
+        "output_index": 0,
+        "content_index": 0,
+        "delta": base64.b64encode(bytes(1200)).decode(),
+    }
+)
 
 
 def per_us(fn: object, n: int = N) -> float:
@@ -63,20 +71,32 @@ async def main() -> None:
 
     def floor_send() -> None:
         for _ in range(N):
-            json.dumps({"type": "input_audio_buffer.append",
-                        "audio": base64.b64encode(CHUNK).decode()})
+            json.dumps(
+                {"type": "input_audio_buffer.append", "audio": base64.b64encode(CHUNK).decode()}
+            )
 
-    print(f"receive audio delta -> app event: agentgraph {per_us(agentgraph_receive):.2f} us,"
-          f" floor {per_us(floor_receive):.2f} us")
-    print(f"encode 20 ms caller chunk:        agentgraph {per_us(agentgraph_send):.2f} us, "
-          f"floor {per_us(floor_send):.2f} us (fast path alone "
-          f"{per_us(lambda: [encode_audio_append(CHUNK) for _ in range(N)]):.2f} us)")
+    print(
+        f"receive audio delta -> app event: agentgraph {per_us(agentgraph_receive):.2f} us,"
+        f" floor {per_us(floor_receive):.2f} us"
+    )
+    print(
+        f"encode 20 ms caller chunk:        agentgraph {per_us(agentgraph_send):.2f} us, "
+        f"floor {per_us(floor_send):.2f} us (fast path alone "
+        f"{per_us(lambda: [encode_audio_append(CHUNK) for _ in range(N)]):.2f} us)"
+    )
 
     # Transcript deltas over a long call: cost per delta at the start and after 30 minutes.
     session.history.add("item_1", "message", "assistant")
-    delta = json.dumps({"type": "response.output_audio_transcript.delta", "item_id": "item_1",
-                        "response_id": "r", "output_index": 0, "content_index": 0,
-                        "delta": "word "})
+    delta = json.dumps(
+        {
+            "type": "response.output_audio_transcript.delta",
+            "item_id": "item_1",
+            "response_id": "r",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "word ",
+        }
+    )
 
     def transcripts() -> None:
         for _ in range(N):
@@ -89,8 +109,10 @@ async def main() -> None:
     for i in range(900):  # 30 minutes of 2 s turns: 900 items in the history
         session.history.add(f"x{i}", "message", "assistant", text="word " * 20)
     later = per_us(transcripts)
-    print(f"transcript delta: {first:.2f} us at the start, {later:.2f} us after 30 min of "
-          f"history ({len(session.history)} items, {N * 2} deltas on one item)")
+    print(
+        f"transcript delta: {first:.2f} us at the start, {later:.2f} us after 30 min of "
+        f"history ({len(session.history)} items, {N * 2} deltas on one item)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,15 +42,16 @@ def reference_python() -> str:
     if not python.exists():
         print(f"creating {VENV} with {OPENAI_AGENTS} ...", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", OPENAI_AGENTS],
-                       check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", OPENAI_AGENTS], check=True)
     return str(python)
 
 
 def start_server(stats: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "runtime_overhead_server.py"), "--stats", str(stats),
-         *extra], stdout=subprocess.PIPE, text=True)
+        [sys.executable, str(HERE / "runtime_overhead_server.py"), "--stats", str(stats), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     port = proc.stdout.readline().strip()
     return proc, f"ws://127.0.0.1:{port}/v1/realtime?model=gpt-realtime"
@@ -69,14 +70,30 @@ def run_one(impl: str, sessions: int, args: argparse.Namespace) -> dict[str, Any
     python = reference_python() if impl == "openai-agents" else sys.executable
     with tempfile.TemporaryDirectory() as tmp:
         stats_file, out = Path(tmp) / "stats.json", Path(tmp) / "out.json"
-        extra = ["--tool-every-s", "0", "--burst-minutes", str(args.long_call_minutes)] if (
-            args.long) else []
+        extra = (
+            ["--tool-every-s", "0", "--burst-minutes", str(args.long_call_minutes)]
+            if (args.long)
+            else []
+        )
         if args.aligned:
             extra.append("--aligned")
         server, url = start_server(stats_file, *extra)
-        cmd = [python, str(HERE / "runtime_overhead_client.py"), "--impl", impl, "--url", url,
-               "--sessions", str(sessions), "--seconds", str(args.seconds),
-               "--warmup", str(args.warmup), "--out", str(out)]
+        cmd = [
+            python,
+            str(HERE / "runtime_overhead_client.py"),
+            "--impl",
+            impl,
+            "--url",
+            url,
+            "--sessions",
+            str(sessions),
+            "--seconds",
+            str(args.seconds),
+            "--warmup",
+            str(args.warmup),
+            "--out",
+            str(out),
+        ]
         if args.long:
             cmd += ["--long-call-minutes", str(args.long_call_minutes)]
         budget = args.warmup + args.seconds + 60 + sessions * 0.2 + (600 if args.long else 0)
@@ -106,8 +123,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--long-call-minutes", type=float, default=0.0)
     parser.add_argument("--json", help="also write all results to this file")
-    parser.add_argument("--aligned", action="store_true",
-                        help="the server ticks every session at the same instant (worst case)")
+    parser.add_argument(
+        "--aligned",
+        action="store_true",
+        help="the server ticks every session at the same instant (worst case)",
+    )
     args = parser.parse_args()
     clients = args.clients.split(",")
     results: list[dict[str, Any]] = []
@@ -118,31 +138,43 @@ def main() -> None:
             results.append(result)
             per = result.get("per_event_us_by_minute") or []
             if per:
-                print(f"{impl}: CPU per event, minute 1: {per[0]:.1f} us, minute "
-                      f"{len(per)}: {per[-1]:.1f} us (all: {[round(x, 1) for x in per]})",
-                      flush=True)
+                print(
+                    f"{impl}: CPU per event, minute 1: {per[0]:.1f} us, minute "
+                    f"{len(per)}: {per[-1]:.1f} us (all: {[round(x, 1) for x in per]})",
+                    flush=True,
+                )
             else:
                 print(f"{impl}: failed {result.get('failed')}", flush=True)
     else:
-        print("| client | sessions | CPU % of a core / session | p50 ms | p99 ms | "
-              "tool RTT p50 ms | deltas got/expected |")
+        print(
+            "| client | sessions | CPU % of a core / session | p50 ms | p99 ms | "
+            "tool RTT p50 ms | deltas got/expected |"
+        )
         print("|---|---|---|---|---|---|---|")
         for sessions in (int(s) for s in args.sessions.split(",")):
             for impl in clients:
                 r = run_one(impl, sessions, args)
                 results.append(r)
                 if "failed" in r:
-                    print(f"| {impl} | {sessions} | failed ({r['failed']}) | | | | |",
-                          flush=True)
+                    print(f"| {impl} | {sessions} | failed ({r['failed']}) | | | | |", flush=True)
                     continue
-                print(f"| {impl} | {sessions} | {fmt(r['cpu_pct_per_session'], 3)} | "
-                      f"{fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} | "
-                      f"{fmt(r.get('tool_rtt_p50_ms'))} | "
-                      f"{r['deltas']}/{int(r['deltas_expected'])} |", flush=True)
+                print(
+                    f"| {impl} | {sessions} | {fmt(r['cpu_pct_per_session'], 3)} | "
+                    f"{fmt(r['p50_ms'])} | {fmt(r['p99_ms'])} | "
+                    f"{fmt(r.get('tool_rtt_p50_ms'))} | "
+                    f"{r['deltas']}/{int(r['deltas_expected'])} |",
+                    flush=True,
+                )
         for impl in clients:
-            ok = [r["sessions"] for r in results if r["impl"] == impl and "failed" not in r
-                  and r["p99_ms"] is not None and r["p99_ms"] <= 50
-                  and r["deltas"] >= 0.9 * r["deltas_expected"]]
+            ok = [
+                r["sessions"]
+                for r in results
+                if r["impl"] == impl
+                and "failed" not in r
+                and r["p99_ms"] is not None
+                and r["p99_ms"] <= 50
+                and r["deltas"] >= 0.9 * r["deltas_expected"]
+            ]
             print(f"{impl}: most sessions with p99 <= 50 ms: {max(ok) if ok else 'none'}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))

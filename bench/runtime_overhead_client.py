@@ -55,8 +55,9 @@ async def open_agentgraph(url: str, rec: Recorder, batch_ms: int = 0) -> tuple[A
         return "12:00"
 
     agent = RealtimeAgent(name="bench", instructions="x", tools=[function_tool(get_time)])
-    runner = RealtimeRunner(agent, config={"model_settings": {"voice": "marin"},
-                                           "audio_send_interval_ms": batch_ms})
+    runner = RealtimeRunner(
+        agent, config={"model_settings": {"voice": "marin"}, "audio_send_interval_ms": batch_ms}
+    )
     session = await runner.run(model_config={"url": url, "api_key": "sk-bench"})
     await session.connect()
 
@@ -78,12 +79,31 @@ def send_agentgraph(session: Any) -> None:
 async def open_floor(url: str, rec: Recorder) -> tuple[Any, Any]:
     from websockets.asyncio.client import connect
 
-    ws = await connect(url, additional_headers={"Authorization": "Bearer sk-bench"},
-                       max_size=None, compression=None)
-    await ws.send(json.dumps({"type": "session.update", "session": {
-        "type": "realtime", "instructions": "x", "tools": [
-            {"type": "function", "name": "get_time", "description": "The time.",
-             "parameters": {"type": "object", "properties": {}}}]}}))
+    ws = await connect(
+        url,
+        additional_headers={"Authorization": "Bearer sk-bench"},
+        max_size=None,
+        compression=None,
+    )
+    await ws.send(
+        json.dumps(
+            {
+                "type": "session.update",
+                "session": {
+                    "type": "realtime",
+                    "instructions": "x",
+                    "tools": [
+                        {
+                            "type": "function",
+                            "name": "get_time",
+                            "description": "The time.",
+                            "parameters": {"type": "object", "properties": {}},
+                        }
+                    ],
+                },
+            }
+        )
+    )
 
     async def consume() -> None:
         pending_call: str | None = None
@@ -94,9 +114,18 @@ async def open_floor(url: str, rec: Recorder) -> tuple[Any, Any]:
                 rec.audio(base64.b64decode(event["delta"]))
             elif kind == "response.function_call_arguments.done":
                 pending_call = event["call_id"]
-                await ws.send(json.dumps({"type": "conversation.item.create", "item": {
-                    "type": "function_call_output", "call_id": pending_call,
-                    "output": "12:00"}}))
+                await ws.send(
+                    json.dumps(
+                        {
+                            "type": "conversation.item.create",
+                            "item": {
+                                "type": "function_call_output",
+                                "call_id": pending_call,
+                                "output": "12:00",
+                            },
+                        }
+                    )
+                )
             elif kind == "response.done" and pending_call is not None:
                 pending_call = None
                 await ws.send('{"type":"response.create"}')
@@ -105,8 +134,9 @@ async def open_floor(url: str, rec: Recorder) -> tuple[Any, Any]:
 
 
 async def send_floor(ws: Any) -> None:
-    await ws.send(json.dumps({"type": "input_audio_buffer.append",
-                              "audio": base64.b64encode(CHUNK).decode()}))
+    await ws.send(
+        json.dumps({"type": "input_audio_buffer.append", "audio": base64.b64encode(CHUNK).decode()})
+    )
 
 
 # ----------------------------------------------------------------- openai-agents 0.24
@@ -143,10 +173,12 @@ async def send_openai_agents(session: Any) -> None:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rec = Recorder()
-    opener = {"agentgraph": open_agentgraph, "floor": open_floor,
-              "openai-agents": open_openai_agents,
-              "agentgraph-batched": lambda url, rec: open_agentgraph(url, rec, 40),
-              }[args.impl]
+    opener = {
+        "agentgraph": open_agentgraph,
+        "floor": open_floor,
+        "openai-agents": open_openai_agents,
+        "agentgraph-batched": lambda url, rec: open_agentgraph(url, rec, 40),
+    }[args.impl]
     sessions = []
     for _ in range(args.sessions):
         sessions.append(await opener(args.url, rec))
@@ -199,8 +231,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         while rec.deltas < target:
             await asyncio.sleep(0.05)
         cpu = [b - a for a, b in zip(rec.minute_cpu, rec.minute_cpu[1:], strict=False)]
-        result = {"impl": args.impl, "minute_cpu_s": cpu,
-                  "per_event_us_by_minute": [c / (2400 * 47 / 40) * 1e6 for c in cpu]}
+        result = {
+            "impl": args.impl,
+            "minute_cpu_s": cpu,
+            "per_event_us_by_minute": [c / (2400 * 47 / 40) * 1e6 for c in cpu],
+        }
     else:
         await asyncio.sleep(max(0.0, measure_at - loop.time()))
         rec.measuring = True
@@ -215,14 +250,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             return lat[min(len(lat) - 1, int(p * len(lat)))] / 1e6 if lat else None
 
         expected = args.sessions * 40 * wall
-        result = {"impl": args.impl, "sessions": args.sessions, "wall_s": wall,
-                  "cpu_pct_one_core": 100 * cpu / wall,
-                  "cpu_pct_per_session": 100 * cpu / wall / args.sessions,
-                  "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": pct(1.0),
-                  "deltas": len(lat), "deltas_expected": expected, "late_ticks": late_ticks}
+        result = {
+            "impl": args.impl,
+            "sessions": args.sessions,
+            "wall_s": wall,
+            "cpu_pct_one_core": 100 * cpu / wall,
+            "cpu_pct_per_session": 100 * cpu / wall / args.sessions,
+            "p50_ms": pct(0.5),
+            "p99_ms": pct(0.99),
+            "max_ms": pct(1.0),
+            "deltas": len(lat),
+            "deltas_expected": expected,
+            "late_ticks": late_ticks,
+        }
     if os.environ.get("BENCH_GC_STATS"):
-        result["gc"] = {g: (len(v), max(v, default=0) * 1e3, sum(v) * 1e3)
-                        for g, v in gc_stats.items()}
+        result["gc"] = {
+            g: (len(v), max(v, default=0) * 1e3, sum(v) * 1e3) for g, v in gc_stats.items()
+        }
         result["gc_objects"] = len(gc.get_objects())
         print(json.dumps(result["gc"]), result["gc_objects"], file=sys.stderr)
     if tick is not None:

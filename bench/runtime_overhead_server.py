@@ -39,14 +39,22 @@ _REST = base64.b64encode(bytes(DELTA_BYTES - 9)).decode()  # 9 timestamp bytes =
 
 def delta_message(response_id: str, item_id: str) -> str:
     stamp = base64.b64encode(struct.pack("<qx", time.monotonic_ns())).decode()
-    return ('{"type":"response.output_audio.delta","event_id":"e","response_id":"'
-            + response_id + '","item_id":"' + item_id
-            + '","output_index":0,"content_index":0,"delta":"' + stamp + _REST + '"}')
+    return (
+        '{"type":"response.output_audio.delta","event_id":"e","response_id":"'
+        + response_id
+        + '","item_id":"'
+        + item_id
+        + '","output_index":0,"content_index":0,"delta":"'
+        + stamp
+        + _REST
+        + '"}'
+    )
 
 
 class Conn:
-    def __init__(self, ws: ServerConnection, index: int, stats: dict[str, list[float]],
-                 tool_every_ticks: int) -> None:
+    def __init__(
+        self, ws: ServerConnection, index: int, stats: dict[str, list[float]], tool_every_ticks: int
+    ) -> None:
         self.ws = ws
         self.index = index
         self.stats = stats
@@ -67,55 +75,168 @@ class Conn:
         self.seq += 1
         self.response_id = f"resp_{self.seq}"
         self.item_id = f"item_{self.seq}"
-        await self.send({"type": "response.created", "event_id": "e", "response": {
-            "id": self.response_id, "object": "realtime.response", "status": "in_progress",
-            "output": [], "usage": None}})
-        item = {"id": self.item_id, "object": "realtime.item", "type": "message",
-                "role": "assistant", "status": "in_progress", "content": []}
-        await self.send({"type": "response.output_item.added", "event_id": "e",
-                         "response_id": self.response_id, "output_index": 0, "item": item})
-        await self.send({"type": "conversation.item.added", "event_id": "e",
-                         "previous_item_id": None, "item": item})
-        await self.send({"type": "response.content_part.added", "event_id": "e",
-                         "response_id": self.response_id, "item_id": self.item_id,
-                         "output_index": 0, "content_index": 0,
-                         "part": {"type": "audio", "transcript": ""}})
+        await self.send(
+            {
+                "type": "response.created",
+                "event_id": "e",
+                "response": {
+                    "id": self.response_id,
+                    "object": "realtime.response",
+                    "status": "in_progress",
+                    "output": [],
+                    "usage": None,
+                },
+            }
+        )
+        item = {
+            "id": self.item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
+        await self.send(
+            {
+                "type": "response.output_item.added",
+                "event_id": "e",
+                "response_id": self.response_id,
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        await self.send(
+            {
+                "type": "conversation.item.added",
+                "event_id": "e",
+                "previous_item_id": None,
+                "item": item,
+            }
+        )
+        await self.send(
+            {
+                "type": "response.content_part.added",
+                "event_id": "e",
+                "response_id": self.response_id,
+                "item_id": self.item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "part": {"type": "audio", "transcript": ""},
+            }
+        )
         self.in_response = RESPONSE_TICKS
 
     async def end_response(self) -> None:
-        base = {"event_id": "e", "response_id": self.response_id, "item_id": self.item_id,
-                "output_index": 0, "content_index": 0}
+        base = {
+            "event_id": "e",
+            "response_id": self.response_id,
+            "item_id": self.item_id,
+            "output_index": 0,
+            "content_index": 0,
+        }
         transcript = "word " * (RESPONSE_TICKS // TRANSCRIPT_EVERY)
         await self.send({"type": "response.output_audio.done", **base})
-        await self.send({"type": "response.output_audio_transcript.done", **base,
-                         "transcript": transcript})
-        item = {"id": self.item_id, "object": "realtime.item", "type": "message",
-                "role": "assistant", "status": "completed",
-                "content": [{"type": "output_audio", "transcript": transcript}]}
-        await self.send({"type": "response.output_item.done", "event_id": "e",
-                         "response_id": self.response_id, "output_index": 0, "item": item})
-        await self.send({"type": "response.done", "event_id": "e", "response": {
-            "id": self.response_id, "object": "realtime.response", "status": "completed",
-            "output": [item], "usage": {"total_tokens": 1}}})
+        await self.send(
+            {"type": "response.output_audio_transcript.done", **base, "transcript": transcript}
+        )
+        item = {
+            "id": self.item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_audio", "transcript": transcript}],
+        }
+        await self.send(
+            {
+                "type": "response.output_item.done",
+                "event_id": "e",
+                "response_id": self.response_id,
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        await self.send(
+            {
+                "type": "response.done",
+                "event_id": "e",
+                "response": {
+                    "id": self.response_id,
+                    "object": "realtime.response",
+                    "status": "completed",
+                    "output": [item],
+                    "usage": {"total_tokens": 1},
+                },
+            }
+        )
 
     async def function_call(self) -> None:
         self.seq += 1
         rid, iid, cid = f"resp_{self.seq}", f"item_{self.seq}", f"call_{self.seq}"
-        await self.send({"type": "response.created", "event_id": "e", "response": {
-            "id": rid, "object": "realtime.response", "status": "in_progress", "output": []}})
-        item = {"id": iid, "object": "realtime.item", "type": "function_call",
-                "status": "in_progress", "call_id": cid, "name": "get_time", "arguments": ""}
-        await self.send({"type": "response.output_item.added", "event_id": "e",
-                         "response_id": rid, "output_index": 0, "item": item})
-        await self.send({"type": "response.function_call_arguments.done", "event_id": "e",
-                         "response_id": rid, "item_id": iid, "output_index": 0,
-                         "call_id": cid, "name": "get_time", "arguments": "{}"})
+        await self.send(
+            {
+                "type": "response.created",
+                "event_id": "e",
+                "response": {
+                    "id": rid,
+                    "object": "realtime.response",
+                    "status": "in_progress",
+                    "output": [],
+                },
+            }
+        )
+        item = {
+            "id": iid,
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": cid,
+            "name": "get_time",
+            "arguments": "",
+        }
+        await self.send(
+            {
+                "type": "response.output_item.added",
+                "event_id": "e",
+                "response_id": rid,
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        await self.send(
+            {
+                "type": "response.function_call_arguments.done",
+                "event_id": "e",
+                "response_id": rid,
+                "item_id": iid,
+                "output_index": 0,
+                "call_id": cid,
+                "name": "get_time",
+                "arguments": "{}",
+            }
+        )
         done = {**item, "status": "completed", "arguments": "{}"}
-        await self.send({"type": "response.output_item.done", "event_id": "e",
-                         "response_id": rid, "output_index": 0, "item": done})
-        await self.send({"type": "response.done", "event_id": "e", "response": {
-            "id": rid, "object": "realtime.response", "status": "completed",
-            "output": [done]}})
+        await self.send(
+            {
+                "type": "response.output_item.done",
+                "event_id": "e",
+                "response_id": rid,
+                "output_index": 0,
+                "item": done,
+            }
+        )
+        await self.send(
+            {
+                "type": "response.done",
+                "event_id": "e",
+                "response": {
+                    "id": rid,
+                    "object": "realtime.response",
+                    "status": "completed",
+                    "output": [done],
+                },
+            }
+        )
         self.tool_sent_at = time.monotonic_ns()
         self.waiting_tool = True
 
@@ -131,10 +252,15 @@ class Conn:
             await self.start_response()
         await self.send(delta_message(self.response_id, self.item_id))
         if self.in_response % TRANSCRIPT_EVERY == 0:
-            await self.send('{"type":"response.output_audio_transcript.delta","event_id":"e",'
-                            '"response_id":"' + self.response_id + '","item_id":"'
-                            + self.item_id + '","output_index":0,"content_index":0,'
-                            '"delta":"word "}')
+            await self.send(
+                '{"type":"response.output_audio_transcript.delta","event_id":"e",'
+                '"response_id":"'
+                + self.response_id
+                + '","item_id":"'
+                + self.item_id
+                + '","output_index":0,"content_index":0,'
+                '"delta":"word "}'
+            )
         self.in_response -= 1
         if self.in_response == 0:
             await self.end_response()
@@ -146,8 +272,11 @@ class Conn:
         event = json.loads(message)
         kind = event.get("type")
         if kind == "session.update":
-            return asyncio.ensure_future(self.send({
-                "type": "session.updated", "event_id": "e", "session": event.get("session")}))
+            return asyncio.ensure_future(
+                self.send(
+                    {"type": "session.updated", "event_id": "e", "session": event.get("session")}
+                )
+            )
         if kind == "response.create" and self.waiting_tool and self.tool_sent_at is not None:
             self.stats["tool_rtt_ms"].append((time.monotonic_ns() - self.tool_sent_at) / 1e6)
             self.waiting_tool = False
@@ -159,8 +288,9 @@ async def main() -> None:
     parser.add_argument("--stats", required=True)
     parser.add_argument("--tool-every-s", type=float, default=5.0)
     parser.add_argument("--burst-minutes", type=float, default=0.0)
-    parser.add_argument("--aligned", action="store_true",
-                        help="tick every session at the same instant (worst case)")
+    parser.add_argument(
+        "--aligned", action="store_true", help="tick every session at the same instant (worst case)"
+    )
     args = parser.parse_args()
     stats: dict[str, list[float]] = {"tool_rtt_ms": []}
     conns: list[Conn] = []
@@ -168,10 +298,22 @@ async def main() -> None:
 
     async def handler(ws: ServerConnection) -> None:
         conn = Conn(ws, len(conns), stats, tool_every)
-        await conn.send({"type": "session.created", "event_id": "e", "session": {
-            "type": "realtime", "object": "realtime.session", "id": f"sess_{conn.index}",
-            "model": "gpt-realtime", "output_modalities": ["audio"], "instructions": "",
-            "tools": [], "audio": {"output": {"voice": "marin"}}}})
+        await conn.send(
+            {
+                "type": "session.created",
+                "event_id": "e",
+                "session": {
+                    "type": "realtime",
+                    "object": "realtime.session",
+                    "id": f"sess_{conn.index}",
+                    "model": "gpt-realtime",
+                    "output_modalities": ["audio"],
+                    "instructions": "",
+                    "tools": [],
+                    "audio": {"output": {"voice": "marin"}},
+                },
+            }
+        )
         conns.append(conn)
         if args.burst_minutes:
             burst = asyncio.ensure_future(burst_call(conn, args.burst_minutes))

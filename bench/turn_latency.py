@@ -27,15 +27,24 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-CITIES = ["Tokyo", "London", "Paris", "Lisbon", "Berlin", "Sydney", "Toronto", "Rome",
-          "Singapore", "New York"]
+CITIES = [
+    "Tokyo",
+    "London",
+    "Paris",
+    "Lisbon",
+    "Berlin",
+    "Sydney",
+    "Toronto",
+    "Rome",
+    "Singapore",
+    "New York",
+]
 
 
 async def run(opts_kwargs: dict[str, object]) -> dict[str, object]:
     from agentgraph.app.run import RunOptions, run_app
 
-    opts = RunOptions(graph=REPO / "examples/graphs/weather.yaml", console="quiet",
-                      **opts_kwargs)  # type: ignore[arg-type]
+    opts = RunOptions(graph=REPO / "examples/graphs/weather.yaml", console="quiet", **opts_kwargs)  # type: ignore[arg-type]
     result = await run_app(opts, out=io.StringIO())
     return result.summary
 
@@ -67,8 +76,11 @@ def spoken_file(n: int, tmp: Path) -> tuple[Path, list[float]]:
 def voice_to_voice(run_dir: Path, ends: list[float]) -> list[float]:
     """End of the caller's words -> first agent audio played, from events.jsonl times (the
     session timeline starts within a few ms of the first caller audio)."""
-    starts = [json.loads(line)["t"] for line in (run_dir / "events.jsonl").read_text()
-              .splitlines() if json.loads(line)["type"] == "latency"]
+    starts = [
+        json.loads(line)["t"]
+        for line in (run_dir / "events.jsonl").read_text().splitlines()
+        if json.loads(line)["type"] == "latency"
+    ]
     out = []
     for end in ends:
         later = [t for t in starts if t > end]
@@ -93,13 +105,17 @@ async def main(turns: int, spoken: int) -> None:
     show(f"typed turns (n={turns})", await run({"say": says, "log_dir": tmp / "text"}))
     if spoken:
         path, ends = spoken_file(spoken, tmp)
-        show(f"spoken turns, real time (n={spoken})",
-             await run({"input_path": path, "log_dir": tmp / "voice"}))
+        show(
+            f"spoken turns, real time (n={spoken})",
+            await run({"input_path": path, "log_dir": tmp / "voice"}),
+        )
         from agentgraph.app.latency import percentile
 
         v2v = voice_to_voice(tmp / "voice", ends)
-        print(f"voice to voice (end of the caller's words -> first agent audio played, "
-              f"n={len(v2v)}): p50 {percentile(v2v, 50):.0f} ms, p95 {percentile(v2v, 95):.0f} ms")
+        print(
+            f"voice to voice (end of the caller's words -> first agent audio played, "
+            f"n={len(v2v)}): p50 {percentile(v2v, 50):.0f} ms, p95 {percentile(v2v, 95):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout too
 
+
 def generate(n_agents: int, n_tools: int) -> str:
     """A graph that uses every feature the validator checks, at scale."""
     lines = [
@@ -41,11 +42,13 @@ def generate(n_agents: int, n_tools: int) -> str:
                 "    approval:",
                 "      when: \"time < '09:00' or time > '17:00' or name in ['x', 'y']\"",
                 "      by: caller",
-                "      message: \"Book {date} at {time}?\"",
+                '      message: "Book {date} at {time}?"',
             ]
         else:
-            lines.append(f"  tool_{t}: {{ref: \"agentgraph_demo.weather:get_weather\", "
-                         f"description: Tool number {t}.}}")
+            lines.append(
+                f'  tool_{t}: {{ref: "agentgraph_demo.weather:get_weather", '
+                f"description: Tool number {t}.}}"
+            )
     lines += [
         "guardrails:",
         "  no_prices: {match: {regex: '\\$\\s?\\d'}, message: No prices.}",
@@ -93,15 +96,22 @@ def main() -> int:
         cold = []
         for _ in range(args.cold):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "agentgraph", "validate", str(path)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "agentgraph", "validate", str(path)],
+                check=True,
+                capture_output=True,
+            )
             cold.append((time.perf_counter() - t0) * 1000)
     print(f"graph: {args.agents} agents, {args.tools} tools, {n_lines} lines")
-    print(f"validate_file in-process: median {statistics.median(times):.1f} ms, "
-          f"best {min(times):.1f} ms ({args.repeat} runs; target <= 300 ms)")
+    print(
+        f"validate_file in-process: median {statistics.median(times):.1f} ms, "
+        f"best {min(times):.1f} ms ({args.repeat} runs; target <= 300 ms)"
+    )
     if cold:
-        print(f"cold `python -m agentgraph validate`: median {statistics.median(cold):.1f} ms, "
-              f"best {min(cold):.1f} ms ({args.cold} runs, interpreter start + imports)")
+        print(
+            f"cold `python -m agentgraph validate`: median {statistics.median(cold):.1f} ms, "
+            f"best {min(cold):.1f} ms ({args.cold} runs, interpreter start + imports)"
+        )
     return 0
 
 

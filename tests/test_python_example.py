@@ -15,7 +15,11 @@ def test_python_api_example_calls_the_tool_and_speaks() -> None:
     env.pop("OPENAI_API_KEY", None)
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples/python/weather_agent.py"), "Weather in Paris?"],
-        capture_output=True, text=True, timeout=120, env=env, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=True,
     )
     assert '-> get_weather({"city": "Paris"})' in out.stdout
     assert "agent: It is sunny and 21 degrees in Paris." in out.stdout

@@ -69,8 +69,11 @@ class OperatorApprovals:
             answer = await self.lines.readline(self.timeout_s)
             approved = answer is not None and answer.strip().lower() in _YES
             if answer is None:
-                self.out.write("(no answer: denied)\n" if not self.lines.eof else
-                               "(no operator input: denied)\n")
+                self.out.write(
+                    "(no answer: denied)\n"
+                    if not self.lines.eof
+                    else "(no operator input: denied)\n"
+                )
             elif not approved:
                 self.out.write("denied\n")
             self.out.flush()

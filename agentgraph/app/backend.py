@@ -109,8 +109,14 @@ async def open_backend(
     if force_provider:
         provider, reason = force_provider, f"--provider {force_provider}"
         if provider == "openai":
-            choose_provider({"provider": "openai", "api_key": _field(model, "api_key"),
-                             "base_url": _field(model, "base_url")}, env)
+            choose_provider(
+                {
+                    "provider": "openai",
+                    "api_key": _field(model, "api_key"),
+                    "base_url": _field(model, "base_url"),
+                },
+                env,
+            )
     else:
         provider, reason = choose_provider(model, env)
     name = str(_field(model, "name") or "gpt-realtime")

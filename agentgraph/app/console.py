@@ -34,8 +34,16 @@ ConsoleMode = Literal["text", "json", "quiet"]
 _MAX_RESULT_CHARS = 200
 # Events too frequent or too internal for the text view.
 _SILENT = frozenset(
-    {"audio_delta", "audio_done", "transcript_delta", "input_transcript_delta",
-     "history_added", "raw_model_event", "agent_end", "speech_stopped"}
+    {
+        "audio_delta",
+        "audio_done",
+        "transcript_delta",
+        "input_transcript_delta",
+        "history_added",
+        "raw_model_event",
+        "agent_end",
+        "speech_stopped",
+    }
 )
 
 
@@ -133,18 +141,30 @@ class ConsoleRenderer:
 
     def on_latency(self, agent: str, latency_ms: float) -> None:
         if self.mode == "json":
-            self._line(json.dumps({"type": "latency", "agent": agent,
-                                   "latency_ms": round(latency_ms, 1)}))
+            self._line(
+                json.dumps({"type": "latency", "agent": agent, "latency_ms": round(latency_ms, 1)})
+            )
         elif self.mode == "text":
             self._pending_latency_ms = latency_ms
 
     def on_interrupted(self, item_id: str, heard_ms: float) -> None:
         if self.mode == "json":
-            self._line(json.dumps({"type": "playback_interrupted", "item_id": item_id,
-                                   "heard_ms": round(heard_ms, 1)}))
+            self._line(
+                json.dumps(
+                    {
+                        "type": "playback_interrupted",
+                        "item_id": item_id,
+                        "heard_ms": round(heard_ms, 1),
+                    }
+                )
+            )
         elif self.mode == "text":
-            self._line(self._style(f"  ~ interrupted: the caller heard {heard_ms / 1000:.2f} s "
-                                   "of that reply", "bright_black"))
+            self._line(
+                self._style(
+                    f"  ~ interrupted: the caller heard {heard_ms / 1000:.2f} s of that reply",
+                    "bright_black",
+                )
+            )
 
     # -- app notes (not session events) --------------------------------------------------
     def note(self, text: str) -> None:
@@ -177,8 +197,10 @@ class ConsoleRenderer:
             case "tool_approval_required":
                 return f"  ? approval needed: {format_call(event.tool_name, event.arguments)}"
             case "handoff":
-                return (f"  => handoff: {display_name(event.from_agent)} -> "
-                        f"{display_name(event.to_agent)}")
+                return (
+                    f"  => handoff: {display_name(event.from_agent)} -> "
+                    f"{display_name(event.to_agent)}"
+                )
             case "guardrail_tripped":
                 return f"  ! guardrail {event.guardrail_name} tripped: {_clip(event.message)}"
             case "audio_interrupted":

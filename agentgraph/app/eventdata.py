@@ -20,8 +20,17 @@ _SECRET_VALUES = re.compile(
 )
 # Token-count fields are not secrets even though their names contain "token".
 _NOT_SECRET_KEYS = frozenset(
-    {"input_tokens", "output_tokens", "total_tokens", "max_output_tokens", "text_tokens",
-     "audio_tokens", "cached_tokens", "token_limits", "max_tokens"}
+    {
+        "input_tokens",
+        "output_tokens",
+        "total_tokens",
+        "max_output_tokens",
+        "text_tokens",
+        "audio_tokens",
+        "cached_tokens",
+        "token_limits",
+        "max_tokens",
+    }
 )
 # Wire fields that carry base64 audio.
 _AUDIO_KEYS = frozenset({"audio", "delta_audio"})

@@ -98,17 +98,21 @@ class SessionRecorder:
         self.audio_format = audio_format
         self.meta = dict(meta or {})
         self.secrets = secrets
-        self._events = _Redacting((directory / "events.jsonl").open("w", encoding="utf-8"),
-                                  secrets)
+        self._events = _Redacting((directory / "events.jsonl").open("w", encoding="utf-8"), secrets)
         self._transcript = _Redacting(
-            (directory / "transcript.txt").open("w", encoding="utf-8"), secrets)
+            (directory / "transcript.txt").open("w", encoding="utf-8"), secrets
+        )
         self._t0: float | None = None
         self._last_t = 0.0
         self._agent = ""
         self._caller = _Track()
         self._agent_track = _Track()
-        self.counts = {"caller_turns": 0, "agent_turns": 0, "interruptions": 0,
-                       "guardrail_trips": 0}
+        self.counts = {
+            "caller_turns": 0,
+            "agent_turns": 0,
+            "interruptions": 0,
+            "guardrail_trips": 0,
+        }
         self.tool_calls: list[dict[str, Any]] = []
         self.approvals: list[dict[str, Any]] = []
         self.handoffs: list[dict[str, str]] = []
@@ -134,8 +138,9 @@ class SessionRecorder:
                 self._agent = display_name(event.agent)
             case "handoff":
                 self._agent = display_name(event.to_agent)
-                self.handoffs.append({"from": display_name(event.from_agent),
-                                      "to": display_name(event.to_agent)})
+                self.handoffs.append(
+                    {"from": display_name(event.from_agent), "to": display_name(event.to_agent)}
+                )
             case "transcript_done":
                 text = event.transcript.strip()
                 if text:
@@ -147,15 +152,22 @@ class SessionRecorder:
                     self.counts["caller_turns"] += 1
                     self._transcript.write(f"caller: {text}\n")
             case "tool_end":
-                self.tool_calls.append({
-                    "name": event.tool_name, "arguments": redact_text(event.arguments),
-                    "output": redact_text(str(event.output))[:2000],
-                    "ok": bool(getattr(event, "ok", True)),
-                })
+                self.tool_calls.append(
+                    {
+                        "name": event.tool_name,
+                        "arguments": redact_text(event.arguments),
+                        "output": redact_text(str(event.output))[:2000],
+                        "ok": bool(getattr(event, "ok", True)),
+                    }
+                )
             case "tool_approval_required":
-                self.approvals.append({"tool": event.tool_name,
-                                       "arguments": redact_text(event.arguments),
-                                       "message": redact_text(event.message)})
+                self.approvals.append(
+                    {
+                        "tool": event.tool_name,
+                        "arguments": redact_text(event.arguments),
+                        "message": redact_text(event.message),
+                    }
+                )
             case "guardrail_tripped":
                 self.counts["guardrail_trips"] += 1
             case "audio_interrupted":
@@ -171,8 +183,12 @@ class SessionRecorder:
         self._t(now)
         self.counts["caller_turns"] += 1
         self._transcript.write(f"caller: {text}\n")
-        self._events.write(json.dumps({"type": "caller_text", "text": redact_text(text),
-                                       "t": round(self._last_t, 3)}) + "\n")
+        self._events.write(
+            json.dumps(
+                {"type": "caller_text", "text": redact_text(text), "t": round(self._last_t, 3)}
+            )
+            + "\n"
+        )
 
     def on_caller_audio(self, audio: bytes, now: float) -> None:
         if self.record_audio:
@@ -183,14 +199,30 @@ class SessionRecorder:
             self._agent_track.add(self._to_pcm16(audio), self._t(now))
 
     def on_latency(self, agent: str, latency_ms: float) -> None:
-        self._events.write(json.dumps({"type": "latency", "agent": agent,
-                                       "latency_ms": round(latency_ms, 1),
-                                       "t": round(self._last_t, 3)}) + "\n")
+        self._events.write(
+            json.dumps(
+                {
+                    "type": "latency",
+                    "agent": agent,
+                    "latency_ms": round(latency_ms, 1),
+                    "t": round(self._last_t, 3),
+                }
+            )
+            + "\n"
+        )
 
     def on_interrupted(self, item_id: str, heard_ms: float) -> None:
-        self._events.write(json.dumps({"type": "playback_interrupted", "item_id": item_id,
-                                       "heard_ms": round(heard_ms, 1),
-                                       "t": round(self._last_t, 3)}) + "\n")
+        self._events.write(
+            json.dumps(
+                {
+                    "type": "playback_interrupted",
+                    "item_id": item_id,
+                    "heard_ms": round(heard_ms, 1),
+                    "t": round(self._last_t, 3),
+                }
+            )
+            + "\n"
+        )
 
     # -- finish ------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
@@ -213,17 +245,23 @@ class SessionRecorder:
         self.closed = True
         self._events.close()
         self._transcript.close()
-        (self.directory / "summary.json").write_text(redact_secrets(
-            json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", self.secrets),
-            encoding="utf-8")
+        (self.directory / "summary.json").write_text(
+            redact_secrets(
+                json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", self.secrets
+            ),
+            encoding="utf-8",
+        )
         if self.record_audio:
             self._write_stereo(self.directory / "audio.wav")
 
     def _to_pcm16(self, audio: bytes) -> bytes:
         if self.audio_format is AudioFormat.PCM16:
             return audio
-        pcm = ulaw_to_pcm16(audio) if self.audio_format is AudioFormat.G711_ULAW else (
-            alaw_to_pcm16(audio))
+        pcm = (
+            ulaw_to_pcm16(audio)
+            if self.audio_format is AudioFormat.G711_ULAW
+            else (alaw_to_pcm16(audio))
+        )
         return resample_pcm16(pcm, 8000, _RATE_HZ)
 
     def _write_stereo(self, path: Path) -> None:

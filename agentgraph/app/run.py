@@ -24,8 +24,16 @@ from agentgraph.audio import AudioFormat
 from agentgraph.transports.base import Transport
 from agentgraph.transports.console import StdinLines
 
-__all__ = ["RunOptions", "RunResult", "build_transport", "graph_files", "load_compiled",
-           "load_spec", "run_app", "session_config"]
+__all__ = [
+    "RunOptions",
+    "RunResult",
+    "build_transport",
+    "graph_files",
+    "load_compiled",
+    "load_spec",
+    "run_app",
+    "session_config",
+]
 
 
 @dataclass
@@ -91,20 +99,26 @@ def build_transport(opts: RunOptions, *, manual_turns: bool) -> Transport:
 
         return TextTransport(
             # typed turns have no caller audio to barge in with: write replies as they come
-            opts.say or None, output_path=opts.output_path, fast=True,
+            opts.say or None,
+            output_path=opts.output_path,
+            fast=True,
             answer_timeout_s=opts.answer_timeout_s,
         )
     if opts.input_path is not None or opts.output_path is not None:
         from agentgraph.transports.wav import WavTransport
 
         return WavTransport(
-            opts.input_path, opts.output_path, fast=opts.fast, manual_turns=manual_turns,
+            opts.input_path,
+            opts.output_path,
+            fast=opts.fast,
+            manual_turns=manual_turns,
             answer_timeout_s=opts.answer_timeout_s,
         )
     from agentgraph.transports.local import LocalAudioTransport
 
-    return LocalAudioTransport(input_device=opts.input_device, output_device=opts.output_device,
-                               manual_turns=manual_turns)
+    return LocalAudioTransport(
+        input_device=opts.input_device, output_device=opts.output_device, manual_turns=manual_turns
+    )
 
 
 def session_config(compiled: Any, audio_format: AudioFormat) -> dict[str, Any]:
@@ -140,15 +154,20 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     spec, compiled = load_spec(opts.graph)
     secrets = frozenset(getattr(spec, "secrets", ()) or ())
     transport = build_transport(opts, manual_turns=_manual_turns(compiled))
-    console = ConsoleRenderer(opts.console, out=out, secrets=secrets,
-                              caller_transcripts=_transcribes(compiled))
+    console = ConsoleRenderer(
+        opts.console, out=out, secrets=secrets, caller_transcripts=_transcribes(compiled)
+    )
     result = RunResult()
     loop = asyncio.get_running_loop()
     async with open_backend(compiled.model, force_provider=opts.provider) as backend:
         result.backend = backend
         console.note(backend.describe())
-        hub = SessionHub([console], clock=loop.time, text_only=_text_only(compiled),
-                         audio_format=transport.audio_format)
+        hub = SessionHub(
+            [console],
+            clock=loop.time,
+            text_only=_text_only(compiled),
+            audio_format=transport.audio_format,
+        )
         recorder: SessionRecorder | None = None
         if not opts.no_records:
             if opts.log_dir is not None:  # --log-dir DIR: this run's records go in DIR
@@ -157,10 +176,16 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
             else:
                 result.run_dir = new_run_dir(Path("runs"))
             recorder = SessionRecorder(
-                result.run_dir, latency=hub.latency, record_audio=opts.record,
-                audio_format=transport.audio_format, secrets=secrets,
-                meta={"graph": str(opts.graph), "provider": backend.provider,
-                      "model": backend.model_name},
+                result.run_dir,
+                latency=hub.latency,
+                record_audio=opts.record,
+                audio_format=transport.audio_format,
+                secrets=secrets,
+                meta={
+                    "graph": str(opts.graph),
+                    "provider": backend.provider,
+                    "model": backend.model_name,
+                },
             )
             hub.observers.append(recorder)
         try:
@@ -171,7 +196,8 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
                 result.summary = recorder.summary()
                 console.note(f"records: {result.run_dir}")
     result.answered = not getattr(transport, "unanswered", []) and getattr(
-        transport, "answered", True)
+        transport, "answered", True
+    )
     return result
 
 
@@ -188,8 +214,9 @@ async def _run_session(
 
     tracker = RealtimePlaybackTracker(transport.audio_format)
     transport.playback_tracker = hub.tracker(tracker)
-    runner = RealtimeRunner(compiled.starting_agent,
-                            config=session_config(compiled, transport.audio_format))
+    runner = RealtimeRunner(
+        compiled.starting_agent, config=session_config(compiled, transport.audio_format)
+    )
     model_config: dict[str, Any] = {"url": backend.url, "playback_tracker": tracker}
     if backend.api_key:
         model_config["api_key"] = backend.api_key
@@ -202,8 +229,12 @@ async def _run_session(
             lines = StdinLines()
             if hasattr(transport, "source"):
                 transport.source = lines
-        approvals = OperatorApprovals(session, lines, out=console.out if opts.console != "json"
-                                      else sys.stderr, timeout_s=opts.approval_timeout_s)
+        approvals = OperatorApprovals(
+            session,
+            lines,
+            out=console.out if opts.console != "json" else sys.stderr,
+            timeout_s=opts.approval_timeout_s,
+        )
         hub.event_listeners.append(approvals.on_event)
         if getattr(transport, "manual_turns", False) and opts.input_path is None:
             console.note("turn detection is off: press Enter to end your turn, Ctrl-D to stop")
@@ -211,9 +242,14 @@ async def _run_session(
             from agentgraph.app.watch import GraphWatcher
 
             start_name = compiled.starting_agent.name
-            watcher = GraphWatcher(opts.graph, session, compiled, note=console.note,
-                                   current_agent=lambda: hub.agent_name or start_name,
-                                   files=graph_files(opts.graph, spec))
+            watcher = GraphWatcher(
+                opts.graph,
+                session,
+                compiled,
+                note=console.note,
+                current_agent=lambda: hub.agent_name or start_name,
+                files=graph_files(opts.graph, spec),
+            )
             watcher.start()
         try:
             await transport.run(ObservedSession(session, hub))

@@ -21,8 +21,17 @@ from agentgraph.transports.turns import raw_type
 
 __all__ = ["TestCase", "TestReport", "TestResult", "Turn", "check_turn", "load_tests"]
 
-_EXPECT_KEYS = frozenset({"tool_call", "handoff", "approval_requested", "guardrail_tripped",
-                          "says", "within_ms", "no_tool_call"})
+_EXPECT_KEYS = frozenset(
+    {
+        "tool_call",
+        "handoff",
+        "approval_requested",
+        "guardrail_tripped",
+        "says",
+        "within_ms",
+        "no_tool_call",
+    }
+)
 
 
 @dataclass
@@ -85,16 +94,26 @@ class TestReport:
 
     def write_junit(self, path: Path) -> None:
         """Write JUnit XML (one testsuite, one testcase per test) for CI."""
-        suite = ET.Element("testsuite", {
-            "name": str(self.file), "tests": str(len(self.results)),
-            "failures": str(sum(not r.passed for r in self.results)), "errors": "0",
-            "time": f"{sum(r.duration_s for r in self.results):.3f}",
-        })
+        suite = ET.Element(
+            "testsuite",
+            {
+                "name": str(self.file),
+                "tests": str(len(self.results)),
+                "failures": str(sum(not r.passed for r in self.results)),
+                "errors": "0",
+                "time": f"{sum(r.duration_s for r in self.results):.3f}",
+            },
+        )
         for result in self.results:
-            case = ET.SubElement(suite, "testcase", {
-                "classname": self.file.stem, "name": result.name,
-                "time": f"{result.duration_s:.3f}",
-            })
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                {
+                    "classname": self.file.stem,
+                    "name": result.name,
+                    "time": f"{result.duration_s:.3f}",
+                },
+            )
             if result.failures:
                 failure = ET.SubElement(case, "failure", {"message": result.failures[0]})
                 failure.text = "\n".join(result.failures)
@@ -137,8 +156,14 @@ def load_tests(path: Path) -> tuple[Path | None, list[TestCase]]:
         if operator not in ("approve", "reject"):
             raise _fail(path, f"{where}.operator", "write `operator: approve` or `reject`")
         turns = [_turn(path, f"{where}.turns[{j}]", t) for j, t in enumerate(raw["turns"])]
-        tests.append(TestCase(name, turns, {str(k): _as_output(v) for k, v in mocks.items()},
-                              operator_approves=operator == "approve"))
+        tests.append(
+            TestCase(
+                name,
+                turns,
+                {str(k): _as_output(v) for k, v in mocks.items()},
+                operator_approves=operator == "approve",
+            )
+        )
     return graph_path, tests
 
 
@@ -162,8 +187,11 @@ def _turn(path: Path, where: str, raw: Any) -> Turn:
             raise _fail(path, f"{where}.expect", f"each expectation is one key, got {item!r}")
         ((key, value),) = item.items()
         if key not in _EXPECT_KEYS:
-            raise _fail(path, f"{where}.expect", f"unknown expectation {key!r}; use one of "
-                        f"{', '.join(sorted(_EXPECT_KEYS))}")
+            raise _fail(
+                path,
+                f"{where}.expect",
+                f"unknown expectation {key!r}; use one of {', '.join(sorted(_EXPECT_KEYS))}",
+            )
         if key == "tool_call" and isinstance(value, str):
             value = {"name": value}
         if key == "tool_call" and not (isinstance(value, dict) and "name" in value):
@@ -176,21 +204,26 @@ def _turn(path: Path, where: str, raw: Any) -> Turn:
     if "audio" in raw:
         if isinstance(raw["audio"], dict):
             if not isinstance(raw["audio"].get("say"), str):
-                raise _fail(path, f"{where}.audio", "write `audio: file.wav` or "
-                            "`audio: {say: text to speak}`")
+                raise _fail(
+                    path,
+                    f"{where}.audio",
+                    "write `audio: file.wav` or `audio: {say: text to speak}`",
+                )
             say = raw["audio"]["say"]
         else:
             audio = path.parent / str(raw["audio"])
             if not audio.is_file():
                 raise _fail(path, f"{where}.audio", f"file not found: {audio}")
-    return Turn(user=str(raw["user"]) if "user" in raw else None, audio=audio, say=say,
-                expect=expect)
+    return Turn(
+        user=str(raw["user"]) if "user" in raw else None, audio=audio, say=say, expect=expect
+    )
 
 
 def _matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and _matches(v, actual[k]) for k, v in expected.items())
+            k in actual and _matches(v, actual[k]) for k, v in expected.items()
+        )
     if isinstance(expected, str) and isinstance(actual, str):
         return expected.strip().casefold() == actual.strip().casefold()
     if isinstance(expected, int | float) and isinstance(actual, str):
@@ -227,8 +260,12 @@ def _approval_requests(events: list[Any], tools: dict[str, Any]) -> list[str]:
     return asked
 
 
-def check_turn(expect: list[tuple[str, Any]], events: list[Any],
-               latency_ms: float | None, tools: dict[str, Any] | None = None) -> list[str]:
+def check_turn(
+    expect: list[tuple[str, Any]],
+    events: list[Any],
+    latency_ms: float | None,
+    tools: dict[str, Any] | None = None,
+) -> list[str]:
     """The failed expectations of one turn, given its session events and latency.
 
     Args:
@@ -259,39 +296,47 @@ def check_turn(expect: list[tuple[str, Any]], events: list[Any],
             if value and real:
                 failures.append(f"expected no tool call; got {', '.join(real)}")
         elif key == "handoff":
-            targets = [display_name(e.to_agent) for e in events
-                       if getattr(e, "type", "") == "handoff"]
+            targets = [
+                display_name(e.to_agent) for e in events if getattr(e, "type", "") == "handoff"
+            ]
             if value not in targets:
-                failures.append(f"expected handoff to {value}; got "
-                                f"{', '.join(targets) or 'no handoff'}")
+                failures.append(
+                    f"expected handoff to {value}; got {', '.join(targets) or 'no handoff'}"
+                )
         elif key == "approval_requested":
             asked = _approval_requests(events, tools or {})
             wanted = value if isinstance(value, str) else None
             if value is False and asked:
                 failures.append(f"expected no approval request; got {', '.join(asked)}")
             elif value is not False and not (asked if wanted is None else wanted in asked):
-                failures.append(f"expected an approval request{f' for {wanted}' if wanted else ''}"
-                                f"; got {', '.join(asked) or 'none'}")
+                failures.append(
+                    f"expected an approval request{f' for {wanted}' if wanted else ''}"
+                    f"; got {', '.join(asked) or 'none'}"
+                )
         elif key == "guardrail_tripped":
-            tripped = [e.guardrail_name for e in events
-                       if getattr(e, "type", "") == "guardrail_tripped"]
+            tripped = [
+                e.guardrail_name for e in events if getattr(e, "type", "") == "guardrail_tripped"
+            ]
             wanted = value if isinstance(value, str) else None
             if value is False and tripped:
                 failures.append(f"expected no guardrail trip; got {', '.join(tripped)}")
             elif value is not False and not (tripped if wanted is None else wanted in tripped):
-                failures.append(f"expected guardrail {wanted or ''} to trip; got "
-                                f"{', '.join(tripped) or 'none'}".replace("  ", " "))
+                failures.append(
+                    f"expected guardrail {wanted or ''} to trip; got "
+                    f"{', '.join(tripped) or 'none'}".replace("  ", " ")
+                )
         elif key == "says":
             if str(value).casefold() not in said.casefold():
-                failures.append(f"expected the agent to say {str(value)!r}; it said "
-                                f"{said.strip()!r}" if said.strip() else
-                                f"expected the agent to say {str(value)!r}; it said nothing")
+                failures.append(
+                    f"expected the agent to say {str(value)!r}; it said {said.strip()!r}"
+                    if said.strip()
+                    else f"expected the agent to say {str(value)!r}; it said nothing"
+                )
         elif key == "within_ms":
             if latency_ms is None:
                 failures.append(f"expected an answer within {value} ms; no agent audio/text")
             elif latency_ms > float(value):
-                failures.append(f"expected an answer within {value} ms; took "
-                                f"{latency_ms:.0f} ms")
+                failures.append(f"expected an answer within {value} ms; took {latency_ms:.0f} ms")
     if "error" in kinds:
         for e in events:
             if getattr(e, "type", "") == "error":

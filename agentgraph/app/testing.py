@@ -82,8 +82,9 @@ class _Latencies:
         self.values.append(latency_ms)
 
 
-async def run_one(test: TestCase, graph: Path, backend: Backend, *,
-                  answer_timeout_s: float = 60.0) -> TestResult:
+async def run_one(
+    test: TestCase, graph: Path, backend: Backend, *, answer_timeout_s: float = 60.0
+) -> TestResult:
     """Run one scripted conversation on its own session."""
     from agentgraph.app.run import load_compiled, session_config
     from agentgraph.realtime import RealtimePlaybackTracker, RealtimeRunner
@@ -114,8 +115,11 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
 
         def operator(event: Any) -> None:
             if getattr(event, "type", "") == "tool_approval_required":
-                decide = (session.approve_tool_call(event.call_id) if test.operator_approves
-                          else session.reject_tool_call(event.call_id, "The operator said no."))
+                decide = (
+                    session.approve_tool_call(event.call_id)
+                    if test.operator_approves
+                    else session.reject_tool_call(event.call_id, "The operator said no.")
+                )
                 task = loop.create_task(decide)
                 decisions.add(task)
                 task.add_done_callback(decisions.discard)
@@ -142,8 +146,9 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
                         audio = load_caller_audio(turn.audio, fmt)
                     await sender.send_caller_audio(observed, audio)
                 pump.caller_turn()
-                answered = await pump.wait_answered(timeout_s=answer_timeout_s,
-                                                    no_answer_s=min(20.0, answer_timeout_s))
+                answered = await pump.wait_answered(
+                    timeout_s=answer_timeout_s, no_answer_s=min(20.0, answer_timeout_s)
+                )
                 events = pump.events[first:]
                 for e in events:
                     kind = getattr(e, "type", "")
@@ -154,8 +159,9 @@ async def run_one(test: TestCase, graph: Path, backend: Backend, *,
                     elif kind == "tool_start":
                         result.transcript.append(f"  tool: {e.tool_name}({e.arguments})")
                     elif kind == "handoff":
-                        result.transcript.append(f"  handoff: {display_name(e.from_agent)} -> "
-                                                 f"{display_name(e.to_agent)}")
+                        result.transcript.append(
+                            f"  handoff: {display_name(e.from_agent)} -> {display_name(e.to_agent)}"
+                        )
                     elif kind == "guardrail_tripped":
                         result.transcript.append(f"  guardrail tripped: {e.guardrail_name}")
                     elif kind == "tool_approval_required":
@@ -194,8 +200,12 @@ def synthesize_caller(text: str, fmt: AudioFormat) -> bytes:
 
 
 async def run_test_file(
-    path: Path, *, graph: Path | None = None, provider: str = "local",
-    select: str | None = None, verbose: bool = False,
+    path: Path,
+    *,
+    graph: Path | None = None,
+    provider: str = "local",
+    select: str | None = None,
+    verbose: bool = False,
 ) -> TestReport:
     """Run every test of a tests file and print one line per test (and failures)."""
     import click
@@ -213,8 +223,9 @@ async def run_test_file(
         tests = [t for t in tests if select in t.name]
     report = TestReport(path, graph_path)
     # Tests don't listen in real time: let the engine release reply audio much faster.
-    async with open_backend(compiled.model, force_provider=provider,
-                            engine_options={"realtime_factor": 50.0}) as backend:
+    async with open_backend(
+        compiled.model, force_provider=provider, engine_options={"realtime_factor": 50.0}
+    ) as backend:
         for test in tests:
             result = await run_one(test, graph_path, backend)
             report.results.append(result)

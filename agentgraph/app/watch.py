@@ -49,20 +49,20 @@ class GraphDiff:
 
     @property
     def empty(self) -> bool:
-        return not (self.agents_changed or self.agents_added or self.agents_removed
-                    or self.next_session)
+        return not (
+            self.agents_changed or self.agents_added or self.agents_removed or self.next_session
+        )
 
 
 def _agent_signature(agent: Any) -> tuple[Any, ...]:
-    tools = tuple(sorted(
-        (t.name, t.description, repr(t.params_json_schema)) for t in agent.tools
-    ))
-    handoffs = tuple(sorted(
-        str(getattr(h, "tool_name", None) or getattr(h, "name", h)) for h in agent.handoffs
-    ))
+    tools = tuple(sorted((t.name, t.description, repr(t.params_json_schema)) for t in agent.tools))
+    handoffs = tuple(
+        sorted(str(getattr(h, "tool_name", None) or getattr(h, "name", h)) for h in agent.handoffs)
+    )
     guardrails = tuple(sorted(str(getattr(g, "name", g)) for g in agent.output_guardrails))
-    instructions = agent.instructions if isinstance(agent.instructions, str) else repr(
-        agent.instructions)
+    instructions = (
+        agent.instructions if isinstance(agent.instructions, str) else repr(agent.instructions)
+    )
     return (instructions, tools, handoffs, guardrails, repr(agent.turn_detection))
 
 
@@ -80,8 +80,9 @@ def diff_graphs(old: Any, new: Any) -> GraphDiff:
             diff.agents_changed.append(name)
     diff.agents_removed = [name for name in old.agents if name not in new.agents]
     old_s, new_s = _settings(old), _settings(new)
-    waiting = {label for key, label in _NEXT_SESSION_KEYS.items()
-               if old_s.get(key) != new_s.get(key)}
+    waiting = {
+        label for key, label in _NEXT_SESSION_KEYS.items() if old_s.get(key) != new_s.get(key)
+    }
     if getattr(old, "model", None) != getattr(new, "model", None):
         waiting.add("model")
     diff.next_session = sorted(waiting)
@@ -163,8 +164,10 @@ class GraphWatcher:
         try:
             spec, new = await asyncio.to_thread(load_spec, self.path)
         except AgentGraphError as err:
-            self.note(f"{self.path} changed but is not valid; still running the previous "
-                      f"graph:\n{err.format()}")
+            self.note(
+                f"{self.path} changed but is not valid; still running the previous "
+                f"graph:\n{err.format()}"
+            )
             return False
         self.files = graph_files(self.path, spec)  # prompt files may have changed too
         self._stamp = self._read_stamp()
@@ -192,6 +195,8 @@ class GraphWatcher:
         if parts:
             self.note(f"reloaded {self.path}: {'; '.join(parts)} (applies at the next turn)")
         if diff.next_session:
-            self.note(f"{', '.join(diff.next_session)} changed: takes effect in the next "
-                      "session (the Realtime API fixes it for a running session)")
+            self.note(
+                f"{', '.join(diff.next_session)} changed: takes effect in the next "
+                "session (the Realtime API fixes it for a running session)"
+            )
         return True

@@ -22,14 +22,26 @@ __all__ = ["TESTS_SUFFIX", "graph", "init", "schema", "tools", "validate"]
 TESTS_SUFFIX = ".tests.yaml"
 
 
-@click.command(help="Check graph files and report every finding (file:line:col, code, hint)."
-               "\n\nExit status: 0 valid, 1 findings, 2 a file cannot be read. Files named "
-               "*.tests.yaml (conversation tests) are passed over.")
+@click.command(
+    help="Check graph files and report every finding (file:line:col, code, hint)."
+    "\n\nExit status: 0 valid, 1 findings, 2 a file cannot be read. Files named "
+    "*.tests.yaml (conversation tests) are passed over."
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text for people, json for machines.")
-@click.option("--import", "do_import", is_flag=True,
-              help="Also import the tools and guardrails and check their signatures.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines.",
+)
+@click.option(
+    "--import",
+    "do_import",
+    is_flag=True,
+    help="Also import the tools and guardrails and check their signatures.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) -> int:
     """Exit 0 when every file is valid, 1 on findings, 2 when a file cannot be read."""
@@ -59,9 +71,15 @@ def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) ->
         elif failed and exit_code == 0:
             exit_code = 1
         if fmt == "json":
-            reports.append({"file": file, "valid": not failed, "errors": errors,
-                            "warnings": warnings,
-                            "findings": [f.to_json() for f in result.findings]})
+            reports.append(
+                {
+                    "file": file,
+                    "valid": not failed,
+                    "errors": errors,
+                    "warnings": warnings,
+                    "findings": [f.to_json() for f in result.findings],
+                }
+            )
             continue
         for finding in result.findings:
             click.echo(finding.format())
@@ -80,11 +98,14 @@ def schema() -> None:
     click.echo(schema_text(), nl=False)
 
 
-@click.command(help="Draw a graph's agents, handoffs, tools (approval marked) and guardrails "
-               "as Mermaid, or DOT with --format dot (e.g. | dot -Tsvg > graph.svg).")
+@click.command(
+    help="Draw a graph's agents, handoffs, tools (approval marked) and guardrails "
+    "as Mermaid, or DOT with --format dot (e.g. | dot -Tsvg > graph.svg)."
+)
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+)
 def graph(file: str, fmt: str) -> None:
     """Print the graph as Mermaid (paste into Markdown) or DOT (`| dot -Tsvg`)."""
     from agentgraph.spec import load_graph
@@ -115,11 +136,19 @@ When someone asks about the weather in a city, call get_weather.
 """
 
 
-@click.command(help="Create NAME.yaml (with the $schema line editors use) and "
-               "prompts/NAME.md; the new graph validates as is.")
+@click.command(
+    help="Create NAME.yaml (with the $schema line editors use) and "
+    "prompts/NAME.md; the new graph validates as is."
+)
 @click.argument("name")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="Where to create NAME.yaml and prompts/.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to create NAME.yaml and prompts/.",
+)
 @click.option("--force", is_flag=True, help="Overwrite existing files.")
 def init(name: str, directory: str, force: bool) -> None:
     """Scaffold NAME.yaml (with the schema line) and prompts/NAME.md."""
@@ -166,12 +195,20 @@ def _find_repo_schema(start: Path) -> str | None:
     return None
 
 
-@click.command(help="List installed tools and guardrails (entry points of groups "
-               "agentgraph.tools and agentgraph.guardrails) without importing them.")
-@click.option("--describe", "describe", metavar="NAME", default=None,
-              help="Import one tool or guardrail and show its parameters.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.command(
+    help="List installed tools and guardrails (entry points of groups "
+    "agentgraph.tools and agentgraph.guardrails) without importing them."
+)
+@click.option(
+    "--describe",
+    "describe",
+    metavar="NAME",
+    default=None,
+    help="Import one tool or guardrail and show its parameters.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def tools(describe: str | None, fmt: str) -> None:
     """Without --describe nothing is imported: only package metadata is read."""
     from agentgraph.plugins import list_entries
@@ -179,14 +216,27 @@ def tools(describe: str | None, fmt: str) -> None:
     entries = list_entries()
     if describe is None:
         if fmt == "json":
-            click.echo(json.dumps([
-                {"name": e.name, "kind": e.kind, "group": e.group, "value": e.value,
-                 "distribution": e.dist, "version": e.version} for e in entries
-            ], indent=2))
+            click.echo(
+                json.dumps(
+                    [
+                        {
+                            "name": e.name,
+                            "kind": e.kind,
+                            "group": e.group,
+                            "value": e.value,
+                            "distribution": e.dist,
+                            "version": e.version,
+                        }
+                        for e in entries
+                    ],
+                    indent=2,
+                )
+            )
             return
         if not entries:
-            click.echo("no tools or guardrails installed (try: pip install -e "
-                       "plugins/agentgraph-demo)")
+            click.echo(
+                "no tools or guardrails installed (try: pip install -e plugins/agentgraph-demo)"
+            )
             return
         width = max(len(e.name) for e in entries)
         for e in entries:
@@ -196,16 +246,27 @@ def tools(describe: str | None, fmt: str) -> None:
 
     matches = [e for e in entries if e.name == describe]
     if not matches:
-        raise PluginError(f"no installed tool or guardrail is named '{describe}' "
-                          "(agentgraph tools lists them)")
+        raise PluginError(
+            f"no installed tool or guardrail is named '{describe}' (agentgraph tools lists them)"
+        )
     entry = matches[0]
     target = load_ref(entry.value)
     sig = describe_tool(target, name=entry.name)
     if fmt == "json":
-        click.echo(json.dumps({"name": entry.name, "kind": entry.kind,
-                               "distribution": entry.dist, "version": entry.version,
-                               "value": entry.value, "description": sig.description,
-                               "parameters": sig.parameters}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "name": entry.name,
+                    "kind": entry.kind,
+                    "distribution": entry.dist,
+                    "version": entry.version,
+                    "value": entry.value,
+                    "description": sig.description,
+                    "parameters": sig.parameters,
+                },
+                indent=2,
+            )
+        )
         return
     click.echo(f"{entry.kind} {entry.name}  ({entry.dist} {entry.version}, {entry.value})")
     if sig.description:

@@ -47,14 +47,23 @@ def validate_with_imports(
             extra.append(doc.finding("AG402", f"tool '{name}': {exc}", _where(entry, name)))
             continue
         params[name] = sig.param_names
-        untyped = [p for p, schema in sig.parameters.get("properties", {}).items()
-                   if not {"type", "anyOf", "enum", "$ref"} & set(schema)]
+        untyped = [
+            p
+            for p, schema in sig.parameters.get("properties", {}).items()
+            if not {"type", "anyOf", "enum", "$ref"} & set(schema)
+        ]
         if untyped and not sig.is_function_tool:
-            extra.append(doc.finding(
-                "AG404", f"tool '{name}': parameter(s) {', '.join(untyped)} have no type hint",
-                _where(entry, name), severity="warning",
-                hints=("the model is told nothing about their type; add hints such as "
-                       "'city: str'",)))
+            extra.append(
+                doc.finding(
+                    "AG404",
+                    f"tool '{name}': parameter(s) {', '.join(untyped)} have no type hint",
+                    _where(entry, name),
+                    severity="warning",
+                    hints=(
+                        "the model is told nothing about their type; add hints such as 'city: str'",
+                    ),
+                )
+            )
     guards = data.get("guardrails") if isinstance(data.get("guardrails"), dict) else {}
     for name, entry in (guards or {}).items():
         target = _load(doc, ("guardrails", name), entry, GUARDRAIL_GROUP, extra)
@@ -62,15 +71,21 @@ def validate_with_imports(
             continue  # not loaded (already a finding), or a RealtimeOutputGuardrail
         problem = _guardrail_problem(target)
         if problem:
-            extra.append(doc.finding("AG402", f"guardrail '{name}' {problem}",
-                                     _where(entry, name, "guardrails"),
-                                     hints=("write def check(context, agent, text) -> "
-                                            "GuardrailFunctionOutput",)))
+            extra.append(
+                doc.finding(
+                    "AG402",
+                    f"guardrail '{name}' {problem}",
+                    _where(entry, name, "guardrails"),
+                    hints=("write def check(context, agent, text) -> GuardrailFunctionOutput",),
+                )
+            )
     second = validate_file(path, env=env, tool_params=params) if params else first
-    findings = tuple(sorted(
-        (*second.findings, *extra),
-        key=lambda f: (f.pos.line, f.pos.col, f.code) if f.pos else (0, 0, f.code),
-    ))
+    findings = tuple(
+        sorted(
+            (*second.findings, *extra),
+            key=lambda f: (f.pos.line, f.pos.col, f.code) if f.pos else (0, 0, f.code),
+        )
+    )
     spec = second.spec if not any(f.severity == "error" for f in extra) else None
     return ValidationResult(spec, findings, second.document)
 
@@ -96,8 +111,9 @@ def _where(entry: object, name: str, section: str = "tools") -> tuple[str, ...]:
     return (section, name)
 
 
-def _load(doc: Document, base: tuple[str, str], entry: object, group: str,
-          out: list[Finding]) -> Any:
+def _load(
+    doc: Document, base: tuple[str, str], entry: object, group: str, out: list[Finding]
+) -> Any:
     if not isinstance(entry, dict):
         return None
     ref, ep = entry.get("ref"), entry.get("entry_point")
@@ -109,7 +125,10 @@ def _load(doc: Document, base: tuple[str, str], entry: object, group: str,
     except PluginError as exc:
         code = "AG403" if isinstance(ep, str) and "no installed plugin" in str(exc) else "AG401"
         key = "ref" if isinstance(ref, str) else "entry_point"
-        hints = (("install the package that provides it (agentgraph tools lists what is "
-                  "installed)",) if code == "AG403" else ())
+        hints = (
+            ("install the package that provides it (agentgraph tools lists what is installed)",)
+            if code == "AG403"
+            else ()
+        )
         out.append(doc.finding(code, str(exc), (*base, key), hints=hints))
     return None

@@ -143,8 +143,9 @@ class MatchGuardrail:
     message: str | None = None
 
     @classmethod
-    def from_words(cls, keywords: list[str] | None, regex: str | None,
-                   message: str | None = None) -> MatchGuardrail:
+    def from_words(
+        cls, keywords: list[str] | None, regex: str | None, message: str | None = None
+    ) -> MatchGuardrail:
         parts = []
         if keywords:
             parts.append(r"\b(?:" + "|".join(re.escape(k) for k in keywords) + r")\b")
@@ -176,8 +177,9 @@ def approval_policy(rule: ApprovalRule | str | None) -> ApprovalPolicy | None:
     )
 
 
-def turn_detection_wire(td: SemanticVad | ServerVad | NoTurnDetection | str | None
-                        ) -> dict[str, Any] | None:
+def turn_detection_wire(
+    td: SemanticVad | ServerVad | NoTurnDetection | str | None,
+) -> dict[str, Any] | None:
     """The GA `turn_detection` object (None for manual turns)."""
     if td is None or isinstance(td, (NoTurnDetection, str)):
         return None
@@ -191,8 +193,7 @@ def _where(section: str, name: str) -> str:
     return f"{section}.{name}"
 
 
-def _load(section: str, name: str, ref: str | None, entry_point: str | None,
-          group: str) -> Any:
+def _load(section: str, name: str, ref: str | None, entry_point: str | None, group: str) -> Any:
     try:
         if ref is not None:
             return load_ref(ref)
@@ -242,8 +243,9 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
         result: FunctionTool = dataclasses.replace(target, **changes) if changes else target
         return result
     if not callable(target):
-        raise PluginError(f"tools.{name}: {type(target).__name__} is not a function or "
-                          "FunctionTool")
+        raise PluginError(
+            f"tools.{name}: {type(target).__name__} is not a function or FunctionTool"
+        )
     wrapped: FunctionTool = function_tool(
         target,
         name_override=name if name != getattr(target, "__name__", None) else None,
@@ -257,22 +259,39 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
 def _compile_guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
     if spec.match is not None:
         fn = MatchGuardrail.from_words(spec.match.keywords, spec.match.regex, spec.message)
-        return RealtimeOutputGuardrail(guardrail_function=fn, name=name,
-                                       debounce_length=spec.debounce_length,
-                                       message=spec.message)
+        return RealtimeOutputGuardrail(
+            guardrail_function=fn,
+            name=name,
+            debounce_length=spec.debounce_length,
+            message=spec.message,
+        )
     if spec.check is not None:
         # A text model judges the transcript against the instruction (chat completions).
-        return instruction_guardrail(spec.check, name=name, message=spec.message,
-                                     debounce_length=spec.debounce_length, model=spec.model,
-                                     base_url=spec.base_url, api_key=spec.api_key)
+        return instruction_guardrail(
+            spec.check,
+            name=name,
+            message=spec.message,
+            debounce_length=spec.debounce_length,
+            model=spec.model,
+            base_url=spec.base_url,
+            api_key=spec.api_key,
+        )
     target = _load("guardrails", name, spec.ref, spec.entry_point, GUARDRAIL_GROUP)
     if isinstance(target, RealtimeOutputGuardrail):
-        return dataclasses.replace(target, name=name, debounce_length=spec.debounce_length,
-                                   message=spec.message or target.message)
+        return dataclasses.replace(
+            target,
+            name=name,
+            debounce_length=spec.debounce_length,
+            message=spec.message or target.message,
+        )
     if not callable(target):
         raise PluginError(f"guardrails.{name}: {type(target).__name__} is not a function")
-    return RealtimeOutputGuardrail(guardrail_function=target, name=name,
-                                   debounce_length=spec.debounce_length, message=spec.message)
+    return RealtimeOutputGuardrail(
+        guardrail_function=target,
+        name=name,
+        debounce_length=spec.debounce_length,
+        message=spec.message,
+    )
 
 
 def _model_settings(spec: Spec) -> dict[str, Any]:
@@ -302,8 +321,11 @@ def _sip(spec: Spec) -> SipSettings | None:
     if sip.openai is not None:
         o_host, o_port = sip.openai.listen.rsplit(":", 1)
         openai = SipOpenAISettings(
-            webhook_secret=sip.openai.webhook_secret, host=o_host.strip("[]"), port=int(o_port),
-            path=sip.openai.path, project_id=sip.openai.project_id,
+            webhook_secret=sip.openai.webhook_secret,
+            host=o_host.strip("[]"),
+            port=int(o_port),
+            path=sip.openai.path,
+            project_id=sip.openai.project_id,
         )
     return SipSettings(
         host=host.strip("[]"),
@@ -349,8 +371,11 @@ def compile_graph(spec: Spec) -> CompiledGraph:
         edges: list[RealtimeAgent | Handoff] = []
         for edge in a.handoffs:
             if isinstance(edge, HandoffSpec):
-                edges.append(handoff(agents[edge.to], tool_description_override=edge.description)
-                             if edge.description else agents[edge.to])
+                edges.append(
+                    handoff(agents[edge.to], tool_description_override=edge.description)
+                    if edge.description
+                    else agents[edge.to]
+                )
             else:
                 edges.append(agents[edge])
         agents[name].handoffs = edges
@@ -360,8 +385,9 @@ def compile_graph(spec: Spec) -> CompiledGraph:
         starting_agent=agents[spec.start],
         agents=agents,
         run_config={"model_settings": _model_settings(spec)},
-        model=ModelChoice(provider=g.model.provider, name=g.model.name,
-                          base_url=g.model.base_url, api_key=api_key),
+        model=ModelChoice(
+            provider=g.model.provider, name=g.model.name, base_url=g.model.base_url, api_key=api_key
+        ),
         sip=_sip(spec),
         spec=spec,
     )

@@ -42,8 +42,9 @@ class ChatCompletionsClient:
         timeout_s: per request.
     """
 
-    def __init__(self, base_url: str, *, api_key: str | None = None,
-                 timeout_s: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, *, api_key: str | None = None, timeout_s: float = 60.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.timeout_s = timeout_s
@@ -61,8 +62,9 @@ class ChatCompletionsClient:
         headers = {"Content-Type": "application/json", "User-Agent": "agentgraph"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
                 data = json.loads(response.read())
@@ -70,8 +72,9 @@ class ChatCompletionsClient:
             detail = ""
             with contextlib.suppress(ValueError, AttributeError):
                 detail = json.loads(exc.read()).get("error", {}).get("message", "")
-            raise ChatError(f"{url} answered HTTP {exc.code}"
-                            + (f": {detail[:200]}" if detail else "")) from None
+            raise ChatError(
+                f"{url} answered HTTP {exc.code}" + (f": {detail[:200]}" if detail else "")
+            ) from None
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ChatError(f"cannot reach {url}: {reason}") from None

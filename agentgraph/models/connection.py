@@ -112,8 +112,13 @@ class RealtimeConnection:
             raise ConnectionClosed(
                 None, f"{redact_url(self.url)} refused the websocket (HTTP {status})"
             ) from None
-        except (OSError, TimeoutError, websockets.InvalidHandshake, websockets.InvalidURI,
-                ValueError) as exc:
+        except (
+            OSError,
+            TimeoutError,
+            websockets.InvalidHandshake,
+            websockets.InvalidURI,
+            ValueError,
+        ) as exc:
             raise ConnectionClosed(
                 None, f"cannot connect to {redact_url(self.url)}: {type(exc).__name__}: {exc}"
             ) from None
@@ -123,8 +128,11 @@ class RealtimeConnection:
     def is_open(self) -> bool:
         """True while frames can be sent."""
         ws = self._ws
-        return ws is not None and ws.protocol.state is State.OPEN and (
-            self.protocol.state is not ClientState.CLOSED)
+        return (
+            ws is not None
+            and ws.protocol.state is State.OPEN
+            and (self.protocol.state is not ClientState.CLOSED)
+        )
 
     def send(self, event: ClientEvent | dict[str, Any]) -> None:
         """Send one client event now (synchronous write).

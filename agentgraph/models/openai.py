@@ -30,7 +30,10 @@ class OpenAIRealtimeWebSocketModel:
     attaches_to_call = False
 
     def __init__(
-        self, *, url: str | None = None, api_key: str | None = None,
+        self,
+        *,
+        url: str | None = None,
+        api_key: str | None = None,
         model_name: str | None = None,
     ) -> None:
         self.url = url
@@ -40,8 +43,9 @@ class OpenAIRealtimeWebSocketModel:
     def resolve_url(self, url: str | None, *, model: str | None, call_id: str | None) -> str:
         """The final URL for one connection."""
         base = url or self.url or DEFAULT_URL
-        return build_url(base, model=None if call_id else (model or self.model_name),
-                         call_id=call_id)
+        return build_url(
+            base, model=None if call_id else (model or self.model_name), call_id=call_id
+        )
 
     def resolve_api_key(self, api_key: str | None, url: str) -> str | None:
         """The key to use; a missing key is an error only for api.openai.com."""
@@ -62,8 +66,9 @@ class OpenAIRealtimeWebSocketModel:
         headers: Mapping[str, str] | None,
     ) -> RealtimeConnection:
         """A new (unopened) connection to `url`."""
-        return RealtimeConnection(url, on_event=on_event, on_close=on_close, api_key=api_key,
-                                  headers=headers)
+        return RealtimeConnection(
+            url, on_event=on_event, on_close=on_close, api_key=api_key, headers=headers
+        )
 
 
 class OpenAIRealtimeSIPModel(OpenAIRealtimeWebSocketModel):
@@ -79,8 +84,12 @@ class OpenAIRealtimeSIPModel(OpenAIRealtimeWebSocketModel):
     attaches_to_call = True
 
     def __init__(
-        self, *, model_name: str | None = None, voice: str | None = None,
-        url: str | None = None, api_key: str | None = None,
+        self,
+        *,
+        model_name: str | None = None,
+        voice: str | None = None,
+        url: str | None = None,
+        api_key: str | None = None,
     ) -> None:
         super().__init__(url=url, api_key=api_key, model_name=model_name)
         self.voice = voice

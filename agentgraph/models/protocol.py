@@ -47,8 +47,15 @@ class ClientState(enum.Enum):
 class RealtimeClientProtocol:
     """The client side of one Realtime websocket, without I/O."""
 
-    __slots__ = ("_events", "_outgoing", "close_code", "close_reason", "last_received_at",
-                 "session", "state")
+    __slots__ = (
+        "_events",
+        "_outgoing",
+        "close_code",
+        "close_reason",
+        "last_received_at",
+        "session",
+        "state",
+    )
 
     def __init__(self) -> None:
         self.state = ClientState.CONNECTING
@@ -69,8 +76,11 @@ class RealtimeClientProtocol:
         try:
             event = decode_server_event(message)
         except ProtocolError as exc:
-            self._events.append(ErrorEvent(
-                error={"type": "client_error", "code": "invalid_event", "message": str(exc)}))
+            self._events.append(
+                ErrorEvent(
+                    error={"type": "client_error", "code": "invalid_event", "message": str(exc)}
+                )
+            )
             return
         if type(event) is SessionCreated:
             self.state = ClientState.OPEN

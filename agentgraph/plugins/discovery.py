@@ -92,9 +92,7 @@ def load_ref(ref: str) -> Any:
         missing = exc.name or module_name
         raise PluginError(f"cannot import '{module_name}': no module named '{missing}'") from exc
     except Exception as exc:  # plugin code raised while importing: report, don't crash
-        raise PluginError(
-            f"importing '{module_name}' failed: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise PluginError(f"importing '{module_name}' failed: {type(exc).__name__}: {exc}") from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -145,6 +145,10 @@ def describe_tool(obj: Any, *, name: str | None = None) -> ToolSignature:
     return ToolSignature(
         name=name or str(getattr(obj, "__name__", "tool")),
         description=summary,
-        parameters={"type": "object", "properties": props, "required": required,
-                    "additionalProperties": False},
+        parameters={
+            "type": "object",
+            "properties": props,
+            "required": required,
+            "additionalProperties": False,
+        },
     )

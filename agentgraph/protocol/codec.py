@@ -122,9 +122,11 @@ def decode_client_event(message: str | bytes) -> ClientEvent | UnknownEvent:
 
 def encode_audio_append(audio: bytes | bytearray | memoryview) -> str:
     """`input_audio_buffer.append` for `audio`, built without json.dumps (hot path)."""
-    return '{"type":"input_audio_buffer.append","audio":"' + _b2a(audio, newline=False).decode(
-        "ascii"
-    ) + '"}'
+    return (
+        '{"type":"input_audio_buffer.append","audio":"'
+        + _b2a(audio, newline=False).decode("ascii")
+        + '"}'
+    )
 
 
 def encode_audio_delta(

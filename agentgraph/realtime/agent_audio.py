@@ -25,11 +25,26 @@ __all__ = ["AgentAudio"]
 class AgentAudio:
     """The agent item being played in one session."""
 
-    __slots__ = ("_bytes_per_ms", "_reports", "_session", "_tracker", "content_index",
-                 "done", "item_id", "muted", "num_bytes")
+    __slots__ = (
+        "_bytes_per_ms",
+        "_reports",
+        "_session",
+        "_tracker",
+        "content_index",
+        "done",
+        "item_id",
+        "muted",
+        "num_bytes",
+    )
 
-    def __init__(self, session: RealtimeSession, tracker: RealtimePlaybackTracker,
-                 *, reports: bool, bytes_per_ms: int) -> None:
+    def __init__(
+        self,
+        session: RealtimeSession,
+        tracker: RealtimePlaybackTracker,
+        *,
+        reports: bool,
+        bytes_per_ms: int,
+    ) -> None:
         self._session = session
         self._tracker = tracker
         self._reports = reports
@@ -91,11 +106,15 @@ class AgentAudio:
             return
         session = self._session
         self.muted.add(item_id)
-        session._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id,
-                                                       content_index=self.content_index))
+        session._emit(
+            se.RealtimeAudioInterruptedEvent(item_id=item_id, content_index=self.content_index)
+        )
         self._tracker.on_interrupted()
-        session._send(wire.ConversationItemTruncate(
-            item_id=item_id, content_index=self.content_index, audio_end_ms=played))
+        session._send(
+            wire.ConversationItemTruncate(
+                item_id=item_id, content_index=self.content_index, audio_end_ms=played
+            )
+        )
         session.history.mark_interrupted(item_id)
 
     def cut_item(self, item_id: str) -> None:

@@ -71,9 +71,7 @@ _YES = re.compile(
     r"\b(yes|yeah|yep|yup|sure|ok|okay|correct|confirm(ed)?|go ahead|please do|do it|"
     r"absolutely|of course|right|affirmative|approved?)\b"
 )
-_NO = re.compile(
-    r"\b(no|nope|nah|don'?t|do not|cancel|stop|never|negative|reject(ed)?|wait|not)\b"
-)
+_NO = re.compile(r"\b(no|nope|nah|don'?t|do not|cancel|stop|never|negative|reject(ed)?|wait|not)\b")
 
 
 def is_negative(text: str) -> bool:

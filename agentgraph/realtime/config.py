@@ -38,13 +38,35 @@ VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse",
 _TURN_TYPES = {"server_vad": "server_vad", "vad": "server_vad", "semantic_vad": "semantic_vad"}
 _MANUAL = frozenset({"none", "manual", "off"})
 _EAGERNESS = ("low", "medium", "high", "auto")
-_FLAT_KEYS = frozenset({
-    "model_name", "model", "voice", "modalities", "output_modalities", "input_audio_format",
-    "output_audio_format", "input_audio_transcription", "transcription", "turn_detection",
-    "input_audio_noise_reduction", "noise_reduction", "speed", "tool_choice",
-    "max_output_tokens", "max_response_output_tokens", "tracing", "truncation", "prompt",
-    "include", "temperature", "audio", "type", "instructions", "tools",
-})
+_FLAT_KEYS = frozenset(
+    {
+        "model_name",
+        "model",
+        "voice",
+        "modalities",
+        "output_modalities",
+        "input_audio_format",
+        "output_audio_format",
+        "input_audio_transcription",
+        "transcription",
+        "turn_detection",
+        "input_audio_noise_reduction",
+        "noise_reduction",
+        "speed",
+        "tool_choice",
+        "max_output_tokens",
+        "max_response_output_tokens",
+        "tracing",
+        "truncation",
+        "prompt",
+        "include",
+        "temperature",
+        "audio",
+        "type",
+        "instructions",
+        "tools",
+    }
+)
 _PASSTHROUGH = ("tracing", "truncation", "prompt", "include")
 
 
@@ -172,8 +194,9 @@ def _turn_detection(value: object) -> dict[str, Any] | None:
             raise _fail("turn_detection type", value, [*_TURN_TYPES, "none"])
         return {"type": _TURN_TYPES[value]}
     if not isinstance(value, Mapping):
-        raise ModelSettingsError(f"turn_detection must be a mapping, a type name or None, "
-                                 f"not {type(value).__name__}")
+        raise ModelSettingsError(
+            f"turn_detection must be a mapping, a type name or None, not {type(value).__name__}"
+        )
     td = dict(value)
     kind = td.get("type", "server_vad")
     if isinstance(kind, str) and kind.lower() in _MANUAL:
@@ -193,8 +216,9 @@ def _transcription(value: object) -> dict[str, Any] | None:
         return {"model": value}
     if isinstance(value, Mapping) and isinstance(value.get("model", ""), str):
         return dict(value)
-    raise ModelSettingsError("input_audio_transcription must be {'model': ...}, a model name "
-                             "or None")
+    raise ModelSettingsError(
+        "input_audio_transcription must be {'model': ...}, a model name or None"
+    )
 
 
 def _modalities(value: object) -> tuple[str, ...]:
@@ -258,8 +282,10 @@ def normalize_model_settings(settings: Mapping[str, Any] | ModelSettings | None)
     elif "turn_detection" in audio_in:
         values["turn_detection"] = _turn_detection(audio_in["turn_detection"])
         values["turn_detection_set"] = True
-    noise = settings.get("input_audio_noise_reduction",
-                         settings.get("noise_reduction", audio_in.get("noise_reduction")))
+    noise = settings.get(
+        "input_audio_noise_reduction",
+        settings.get("noise_reduction", audio_in.get("noise_reduction")),
+    )
     if noise is not None:
         values["noise_reduction"] = dict(noise)
     extra: dict[str, Any] = {}
@@ -349,7 +375,8 @@ def normalize_run_config(config: Mapping[str, Any] | None) -> RunSettings:
         output_guardrails=tuple(config.get("output_guardrails") or ()),
         tool_filler_after_s=filler,
         tool_filler_instructions=config.get(
-            "tool_filler_instructions", defaults.tool_filler_instructions),
+            "tool_filler_instructions", defaults.tool_filler_instructions
+        ),
         reconnect_max_attempts=int(config.get("reconnect_max_attempts", 5)),
         reconnect_audio_buffer_ms=int(config.get("reconnect_audio_buffer_ms", 10_000)),
         session_rollover_s=config.get("session_rollover_s", defaults.session_rollover_s),

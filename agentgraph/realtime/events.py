@@ -286,6 +286,5 @@ RealtimeSessionEvent = (
 
 #: type name -> class, the one table of session event names.
 SESSION_EVENT_TYPES: dict[str, type[RealtimeSessionEvent]] = {
-    cls.__dataclass_fields__["type"].default: cls
-    for cls in RealtimeSessionEvent.__args__
+    cls.__dataclass_fields__["type"].default: cls for cls in RealtimeSessionEvent.__args__
 }

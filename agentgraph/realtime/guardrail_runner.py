@@ -31,8 +31,10 @@ class GuardrailRunner:
         self._tripped: set[str] = set()
 
     def _guardrails(self) -> list[RealtimeOutputGuardrail]:
-        return [*self.session.current_agent.output_guardrails,
-                *self.session.settings.output_guardrails]
+        return [
+            *self.session.current_agent.output_guardrails,
+            *self.session.settings.output_guardrails,
+        ]
 
     def on_delta(self, item_id: str, num_chars: int) -> None:
         """A transcript delta arrived; start the checks that are due."""
@@ -73,24 +75,40 @@ class GuardrailRunner:
             try:
                 result = await guardrail.run(session.context, agent, text)
             except Exception as exc:
-                session._emit(se.RealtimeErrorEvent(error={
-                    "type": "guardrail_error", "message":
-                    f"guardrail {guardrail.get_name()} failed: {type(exc).__name__}: {exc}"}))
+                session._emit(
+                    se.RealtimeErrorEvent(
+                        error={
+                            "type": "guardrail_error",
+                            "message": (
+                                f"guardrail {guardrail.get_name()} failed: "
+                                f"{type(exc).__name__}: {exc}"
+                            ),
+                        }
+                    )
+                )
                 continue
             if result.tripwire_triggered and item_id not in self._tripped:
                 self._trip(item_id, guardrail, text, result.output_info)
                 return
 
-    def _trip(self, item_id: str, guardrail: RealtimeOutputGuardrail, text: str,
-              info: object) -> None:
+    def _trip(
+        self, item_id: str, guardrail: RealtimeOutputGuardrail, text: str, info: object
+    ) -> None:
         session = self.session
         self._tripped.add(item_id)
-        message = guardrail.message or (info if isinstance(info, str) and info else None) or (
-            f"that answer broke the rule '{guardrail.get_name()}'")
+        message = (
+            guardrail.message
+            or (info if isinstance(info, str) and info else None)
+            or (f"that answer broke the rule '{guardrail.get_name()}'")
+        )
         session.stop_for_guardrail(item_id)
-        session._emit(se.RealtimeGuardrailTrippedEvent(
-            guardrail_name=guardrail.get_name(), message=message, text=text, output_info=info))
+        session._emit(
+            se.RealtimeGuardrailTrippedEvent(
+                guardrail_name=guardrail.get_name(), message=message, text=text, output_info=info
+            )
+        )
         session.add_guidance(
             f"Your previous answer was stopped by a guardrail: {message}. "
-            "Answer the caller again and follow this rule.")
+            "Answer the caller again and follow this rule."
+        )
         session.request_response()

@@ -81,7 +81,10 @@ def output_guardrail(func: GuardrailFunction) -> RealtimeOutputGuardrail: ...
 
 @overload
 def output_guardrail(
-    func: None = None, *, name: str | None = None, debounce_length: int = 100,
+    func: None = None,
+    *,
+    name: str | None = None,
+    debounce_length: int = 100,
     message: str | None = None,
 ) -> Callable[[GuardrailFunction], RealtimeOutputGuardrail]: ...
 

@@ -47,8 +47,19 @@ class HistoryItem:
 
 
 class _Entry:
-    __slots__ = ("agent_name", "arguments", "call_id", "interrupted", "item_id", "kind",
-                 "name", "output", "parts", "role", "text")
+    __slots__ = (
+        "agent_name",
+        "arguments",
+        "call_id",
+        "interrupted",
+        "item_id",
+        "kind",
+        "name",
+        "output",
+        "parts",
+        "role",
+        "text",
+    )
 
     def __init__(self, item_id: str, kind: ItemKind, role: Role | None, agent_name: str) -> None:
         self.item_id = item_id
@@ -70,9 +81,16 @@ class _Entry:
 
     def snapshot(self) -> HistoryItem:
         return HistoryItem(
-            item_id=self.item_id, kind=self.kind, role=self.role, text=self.current_text(),
-            name=self.name, call_id=self.call_id, arguments=self.arguments,
-            output=self.output, interrupted=self.interrupted, agent_name=self.agent_name,
+            item_id=self.item_id,
+            kind=self.kind,
+            role=self.role,
+            text=self.current_text(),
+            name=self.name,
+            call_id=self.call_id,
+            arguments=self.arguments,
+            output=self.output,
+            interrupted=self.interrupted,
+            agent_name=self.agent_name,
         )
 
 
@@ -92,8 +110,16 @@ class History:
         return item_id in self._by_id
 
     def add(
-        self, item_id: str, kind: ItemKind, role: Role | None = None, *, text: str | None = None,
-        name: str = "", call_id: str = "", arguments: str = "", output: str = "",
+        self,
+        item_id: str,
+        kind: ItemKind,
+        role: Role | None = None,
+        *,
+        text: str | None = None,
+        name: str = "",
+        call_id: str = "",
+        arguments: str = "",
+        output: str = "",
         agent_name: str = "",
     ) -> HistoryItem | None:
         """Add an item; returns its snapshot, or None if it was already known."""

@@ -75,7 +75,8 @@ class Reconnector:
 
     def _rollover_due(self) -> None:
         self._rollover = asyncio.get_running_loop().call_later(
-            _ROLLOVER_GRACE_S, self._force_rollover)
+            _ROLLOVER_GRACE_S, self._force_rollover
+        )
         self.rollover_due = True
         self.maybe_roll_over()
 
@@ -125,8 +126,9 @@ class Reconnector:
         session = self.session
         attempts = max(1, session.settings.reconnect_max_attempts)
         for attempt in range(1, attempts + 1):
-            session._emit(se.RealtimeConnectionEvent(status="reconnecting", attempt=attempt,
-                                                     reason=reason))
+            session._emit(
+                se.RealtimeConnectionEvent(status="reconnecting", attempt=attempt, reason=reason)
+            )
             if attempt > 1 or not immediate:
                 await asyncio.sleep(backoff_s(attempt))
             try:
@@ -138,8 +140,11 @@ class Reconnector:
             session._emit(se.RealtimeConnectionEvent(status="connected", attempt=attempt))
             return
         self.active = False
-        session._emit(se.RealtimeErrorEvent(error={
-            "type": "connection_closed", "message": f"reconnect failed: {reason}"}))
+        session._emit(
+            se.RealtimeErrorEvent(
+                error={"type": "connection_closed", "message": f"reconnect failed: {reason}"}
+            )
+        )
         session._emit(se.RealtimeAgentEndEvent(agent=session.current_agent))
         session._finish("reconnect failed")
 
@@ -153,14 +158,21 @@ class Reconnector:
             content_type = "input_text" if role == "user" else "output_text"
             item_id = f"item_rp{self.generation}_{index}"
             session.replayed_items.add(item_id)  # already in our history: not added again
-            conn.send(wire.ConversationItemCreate(item={
-                "id": item_id, "type": "message", "role": role,
-                "content": [{"type": content_type, "text": text}]}))
+            conn.send(
+                wire.ConversationItemCreate(
+                    item={
+                        "id": item_id,
+                        "type": "message",
+                        "role": role,
+                        "content": [{"type": content_type, "text": text}],
+                    }
+                )
+            )
         pending = b"".join(self._audio)
         self._audio.clear()
         self._audio_bytes = 0
         for start in range(0, len(pending), _CHUNK_BYTES):
-            conn.send_audio(pending[start:start + _CHUNK_BYTES])
+            conn.send_audio(pending[start : start + _CHUNK_BYTES])
         self.active = False
         session.reset_audio_state()
         session.tools.flush_late_results()

@@ -27,8 +27,9 @@ from agentgraph.realtime.session import RealtimeSession
 
 __all__ = ["RealtimeModelConfig", "RealtimeRunner"]
 
-_MODEL_CONFIG_KEYS = frozenset({"url", "api_key", "headers", "initial_model_settings",
-                                "playback_tracker", "call_id"})
+_MODEL_CONFIG_KEYS = frozenset(
+    {"url", "api_key", "headers", "initial_model_settings", "playback_tracker", "call_id"}
+)
 
 RealtimeModelConfig = Mapping[str, Any]
 
@@ -78,7 +79,8 @@ class RealtimeRunner:
         if unknown:
             raise ModelSettingsError(
                 f"unknown model_config key {unknown[0]!r}; allowed: "
-                + ", ".join(sorted(_MODEL_CONFIG_KEYS)))
+                + ", ".join(sorted(_MODEL_CONFIG_KEYS))
+            )
         settings = self.settings
         initial = cfg.get("initial_model_settings")
         if initial:
@@ -87,18 +89,26 @@ class RealtimeRunner:
         call_id = call_id or cfg.get("call_id")
         model = self.model
         if call_id and not model.attaches_to_call:
-            model = OpenAIRealtimeSIPModel(url=model.url, api_key=model.api_key,
-                                           model_name=model.model_name)
+            model = OpenAIRealtimeSIPModel(
+                url=model.url, api_key=model.api_key, model_name=model.model_name
+            )
         url = model.resolve_url(cfg.get("url"), model=settings.model.model_name, call_id=call_id)
         api_key = model.resolve_api_key(cfg.get("api_key"), url)
         tracker = cfg.get("playback_tracker")
         if tracker is not None and not isinstance(tracker, RealtimePlaybackTracker):
-            raise ModelSettingsError("model_config['playback_tracker'] must be a "
-                                     "RealtimePlaybackTracker")
+            raise ModelSettingsError(
+                "model_config['playback_tracker'] must be a RealtimePlaybackTracker"
+            )
         return RealtimeSession(
-            agent=self.starting_agent, settings=settings, model=model, url=cfg.get("url"),
-            api_key=api_key, headers=cfg.get("headers"), call_id=call_id,
-            playback_tracker=tracker, context=context,
+            agent=self.starting_agent,
+            settings=settings,
+            model=model,
+            url=cfg.get("url"),
+            api_key=api_key,
+            headers=cfg.get("headers"),
+            call_id=call_id,
+            playback_tracker=tracker,
+            context=context,
         )
 
 
@@ -123,14 +133,22 @@ def _flat_overrides(settings: RunSettings, initial: Mapping[str, Any]) -> Any:
 
 
 _SETTING_FIELDS: dict[str, tuple[str, ...]] = {
-    "model_name": ("model_name",), "model": ("model_name",), "voice": ("voice",),
-    "modalities": ("output_modalities",), "output_modalities": ("output_modalities",),
-    "input_audio_format": ("input_format",), "output_audio_format": ("output_format",),
-    "input_audio_transcription": ("transcription",), "transcription": ("transcription",),
+    "model_name": ("model_name",),
+    "model": ("model_name",),
+    "voice": ("voice",),
+    "modalities": ("output_modalities",),
+    "output_modalities": ("output_modalities",),
+    "input_audio_format": ("input_format",),
+    "output_audio_format": ("output_format",),
+    "input_audio_transcription": ("transcription",),
+    "transcription": ("transcription",),
     "turn_detection": ("turn_detection", "turn_detection_set"),
-    "input_audio_noise_reduction": ("noise_reduction",), "noise_reduction": ("noise_reduction",),
-    "audio.input.format": ("input_format",), "audio.input.transcription": ("transcription",),
+    "input_audio_noise_reduction": ("noise_reduction",),
+    "noise_reduction": ("noise_reduction",),
+    "audio.input.format": ("input_format",),
+    "audio.input.transcription": ("transcription",),
     "audio.input.turn_detection": ("turn_detection", "turn_detection_set"),
     "audio.input.noise_reduction": ("noise_reduction",),
-    "audio.output.format": ("output_format",), "audio.output.voice": ("voice",),
+    "audio.output.format": ("output_format",),
+    "audio.output.voice": ("voice",),
 }

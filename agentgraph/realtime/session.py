@@ -115,8 +115,12 @@ class RealtimeSession:
         self._last_create: tuple[str, dict[str, Any] | None] | None = None
         self._create_seq = 0
         self._item_seq = 0
-        self.audio = AgentAudio(self, self._tracker, reports=playback_tracker is not None,
-                                bytes_per_ms=settings.model.output_format.bytes_per_ms)
+        self.audio = AgentAudio(
+            self,
+            self._tracker,
+            reports=playback_tracker is not None,
+            bytes_per_ms=settings.model.output_format.bytes_per_ms,
+        )
         self.replayed_items: set[str] = set()
         self._send_buffer = bytearray()
         self._send_threshold = (
@@ -242,9 +246,16 @@ class RealtimeSession:
         self._item_seq += 1
         item_id = f"item_ag{self._item_seq}"
         self._add_history(item_id, "message", "user", text=text)
-        self._send(wire.ConversationItemCreate(item={
-            "id": item_id, "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": text}]}))
+        self._send(
+            wire.ConversationItemCreate(
+                item={
+                    "id": item_id,
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                }
+            )
+        )
         if not self.tools.take_caller_reply(text):
             self.request_response()
         return _DONE
@@ -329,8 +340,9 @@ class RealtimeSession:
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
             logger.error("realtime: internal task failed: %r", exc)
-            self._emit(se.RealtimeErrorEvent(error={"type": "internal_error",
-                                                    "message": repr(exc)}))
+            self._emit(
+                se.RealtimeErrorEvent(error={"type": "internal_error", "message": repr(exc)})
+            )
 
     def _emit(self, event: se.RealtimeSessionEvent) -> None:
         self._events.append(event)
@@ -373,8 +385,13 @@ class RealtimeSession:
             if holder and holder[0] is self._conn:
                 self._on_connection_closed(code, reason)
 
-        conn = self.model.connection(url, on_event=self._on_wire_event, on_close=on_close,
-                                     api_key=self._api_key, headers=self._headers)
+        conn = self.model.connection(
+            url,
+            on_event=self._on_wire_event,
+            on_close=on_close,
+            api_key=self._api_key,
+            headers=self._headers,
+        )
         holder.append(conn)
         await conn.connect()
         self._conn = conn
@@ -454,8 +471,11 @@ class RealtimeSession:
             self.reconnector.start(f"closed with code {code}: {reason}".strip(": "))
             return
         if code != 1000:  # 1000: the call ended normally (e.g. the caller hung up)
-            self._emit(se.RealtimeErrorEvent(error={
-                "type": "connection_closed", "code": code, "message": reason or "closed"}))
+            self._emit(
+                se.RealtimeErrorEvent(
+                    error={"type": "connection_closed", "code": code, "message": reason or "closed"}
+                )
+            )
         self._emit(se.RealtimeAgentEndEvent(agent=self._agent))
         self._finish(f"closed by server (code {code})")
 
@@ -464,16 +484,22 @@ class RealtimeSession:
 
     def is_quiet(self) -> bool:
         """Nobody speaks, no response is active and no tool call is open."""
-        return (self.state is ConversationState.IDLE and not self._response_active
-                and not self.tools.has_open_calls())
+        return (
+            self.state is ConversationState.IDLE
+            and not self._response_active
+            and not self.tools.has_open_calls()
+        )
 
     def _on_error(self, event: wire.ErrorEvent) -> None:
         error = event.error
         code = error.get("code")
         if code in _HARMLESS_ERRORS:
             return
-        if (code == "conversation_already_has_active_response" and self._last_create
-                and error.get("event_id") == self._last_create[0]):
+        if (
+            code == "conversation_already_has_active_response"
+            and self._last_create
+            and error.get("event_id") == self._last_create[0]
+        ):
             # Our create lost a race with a server (VAD) response: retry after that one.
             self._pending.appendleft(self._last_create[1])
             self._last_create = None
@@ -484,8 +510,11 @@ class RealtimeSession:
     def _on_speech_started(self, event: wire.InputAudioBufferSpeechStarted) -> None:
         before = self.state
         self._move(Trigger.SPEECH_STARTED)
-        self._emit(se.RealtimeSpeechStartedEvent(item_id=event.item_id,
-                                                 audio_start_ms=event.audio_start_ms))
+        self._emit(
+            se.RealtimeSpeechStartedEvent(
+                item_id=event.item_id, audio_start_ms=event.audio_start_ms
+            )
+        )
         if before is ConversationState.RESPONDING and not self.settings.model.server_interrupts:
             self._send(wire.ResponseCancel())  # the server will not cancel by itself
         self.audio.cut(force=False)
@@ -496,8 +525,9 @@ class RealtimeSession:
 
     def _on_speech_stopped(self, event: wire.InputAudioBufferSpeechStopped) -> None:
         self._move(Trigger.SPEECH_STOPPED)
-        self._emit(se.RealtimeSpeechStoppedEvent(item_id=event.item_id,
-                                                 audio_end_ms=event.audio_end_ms))
+        self._emit(
+            se.RealtimeSpeechStoppedEvent(item_id=event.item_id, audio_end_ms=event.audio_end_ms)
+        )
 
     def _on_item_added(self, event: wire.ConversationItemAdded) -> None:
         item = event.item
@@ -509,12 +539,20 @@ class RealtimeSession:
             text = _item_text(item)
             self._add_history(item_id, "message", item.get("role"), text=text or None)
         elif kind == "function_call":
-            self._add_history(item_id, "function_call", name=item.get("name", ""),
-                              call_id=item.get("call_id", ""),
-                              arguments=item.get("arguments", ""))
+            self._add_history(
+                item_id,
+                "function_call",
+                name=item.get("name", ""),
+                call_id=item.get("call_id", ""),
+                arguments=item.get("arguments", ""),
+            )
         elif kind == "function_call_output":
-            self._add_history(item_id, "function_call_output", call_id=item.get("call_id", ""),
-                              output=item.get("output", ""))
+            self._add_history(
+                item_id,
+                "function_call_output",
+                call_id=item.get("call_id", ""),
+                output=item.get("output", ""),
+            )
 
     def _on_item_done(self, event: wire.ConversationItemDone) -> None:
         item = event.item
@@ -530,13 +568,13 @@ class RealtimeSession:
 
     def _on_input_transcript_delta(self, event: wire.InputAudioTranscriptionDelta) -> None:
         self.history.append_text(event.item_id, event.delta)
-        self._emit(se.RealtimeInputTranscriptDeltaEvent(item_id=event.item_id,
-                                                        delta=event.delta))
+        self._emit(se.RealtimeInputTranscriptDeltaEvent(item_id=event.item_id, delta=event.delta))
 
     def _on_input_transcript_done(self, event: wire.InputAudioTranscriptionCompleted) -> None:
         self.history.set_text(event.item_id, event.transcript)
-        self._emit(se.RealtimeInputTranscriptDoneEvent(item_id=event.item_id,
-                                                       transcript=event.transcript))
+        self._emit(
+            se.RealtimeInputTranscriptDoneEvent(item_id=event.item_id, transcript=event.transcript)
+        )
         self.tools.take_caller_reply(event.transcript)
 
     def _on_response_created(self, event: wire.ResponseCreated) -> None:
@@ -558,29 +596,41 @@ class RealtimeSession:
 
     def _on_audio_delta(self, event: wire.ResponseOutputAudioDelta) -> None:
         if self.audio.on_delta(event):
-            self._emit(se.RealtimeAudioEvent(event.delta, event.item_id, event.content_index,
-                                             event.response_id))
+            self._emit(
+                se.RealtimeAudioEvent(
+                    event.delta, event.item_id, event.content_index, event.response_id
+                )
+            )
 
     def _on_audio_done(self, event: wire.ResponseOutputAudioDone) -> None:
         if self.audio.on_done(event.item_id):
-            self._emit(se.RealtimeAudioDoneEvent(item_id=event.item_id,
-                                                 content_index=event.content_index))
+            self._emit(
+                se.RealtimeAudioDoneEvent(item_id=event.item_id, content_index=event.content_index)
+            )
 
     def _on_transcript_delta(
-        self, event: wire.ResponseOutputAudioTranscriptDelta | wire.ResponseOutputTextDelta,
+        self,
+        event: wire.ResponseOutputAudioTranscriptDelta | wire.ResponseOutputTextDelta,
     ) -> None:
         if event.item_id in self.audio.muted:
             return
         self.history.append_text(event.item_id, event.delta)
-        self._emit(se.RealtimeTranscriptDeltaEvent(item_id=event.item_id, delta=event.delta,
-                                                   response_id=event.response_id))
+        self._emit(
+            se.RealtimeTranscriptDeltaEvent(
+                item_id=event.item_id, delta=event.delta, response_id=event.response_id
+            )
+        )
         self.guardrails.on_delta(event.item_id, len(event.delta))
 
     def _on_transcript_done(
-        self, event: wire.ResponseOutputAudioTranscriptDone | wire.ResponseOutputTextDone,
+        self,
+        event: wire.ResponseOutputAudioTranscriptDone | wire.ResponseOutputTextDone,
     ) -> None:
-        text = (event.transcript if isinstance(event, wire.ResponseOutputAudioTranscriptDone)
-                else event.text)
+        text = (
+            event.transcript
+            if isinstance(event, wire.ResponseOutputAudioTranscriptDone)
+            else event.text
+        )
         if event.item_id in self.audio.muted:
             return
         self.history.set_text(event.item_id, text)
@@ -602,9 +652,16 @@ class RealtimeSession:
         """Add a system message (guardrail guidance, results after a reconnect)."""
         self._item_seq += 1
         item_id = f"item_ag{self._item_seq}"
-        self._send(wire.ConversationItemCreate(item={
-            "id": item_id, "type": "message", "role": "system",
-            "content": [{"type": "input_text", "text": text}]}))
+        self._send(
+            wire.ConversationItemCreate(
+                item={
+                    "id": item_id,
+                    "type": "message",
+                    "role": "system",
+                    "content": [{"type": "input_text", "text": text}],
+                }
+            )
+        )
 
 
 def _item_text(item: dict[str, Any]) -> str:

@@ -74,8 +74,9 @@ class RunResult:
         if isinstance(self.final_output, cls):
             return self.final_output
         if raise_if_incorrect_type:
-            raise TypeError(f"final output is {type(self.final_output).__name__}, "
-                            f"not {cls.__name__}")
+            raise TypeError(
+                f"final output is {type(self.final_output).__name__}, not {cls.__name__}"
+            )
         return pydantic.TypeAdapter(cls).validate_python(self.final_output)
 
 
@@ -83,8 +84,9 @@ class Runner:
     """Runs a text `Agent` once (one chat-completions request)."""
 
     @classmethod
-    async def run(cls, starting_agent: Agent, input: str | list[dict[str, Any]],
-                  *, context: Any = None) -> RunResult:
+    async def run(
+        cls, starting_agent: Agent, input: str | list[dict[str, Any]], *, context: Any = None
+    ) -> RunResult:
         """Ask the agent's model; validate structured output into `output_type`.
 
         Raises:
@@ -102,13 +104,22 @@ class Runner:
         if agent.output_type is not None and agent.output_type is not str:
             adapter = pydantic.TypeAdapter(agent.output_type)
             schema = adapter.json_schema()
-            name = re.sub(r"[^A-Za-z0-9_-]", "_", getattr(agent.output_type, "__name__",
-                                                           "output"))[:64]
-            body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": name, "schema": schema, "strict": False}}
-            messages.append({"role": "system", "content": (
-                "Answer only with a JSON object that matches this JSON Schema: "
-                + json.dumps(schema))})
+            name = re.sub(r"[^A-Za-z0-9_-]", "_", getattr(agent.output_type, "__name__", "output"))[
+                :64
+            ]
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": False},
+            }
+            messages.append(
+                {
+                    "role": "system",
+                    "content": (
+                        "Answer only with a JSON object that matches this JSON Schema: "
+                        + json.dumps(schema)
+                    ),
+                }
+            )
         if isinstance(input, str):
             messages.append({"role": "user", "content": input})
         else:
@@ -130,9 +141,11 @@ def _parse(adapter: pydantic.TypeAdapter[Any], content: str, agent: Agent) -> An
             return adapter.validate_json(text)
         except pydantic.ValidationError as exc:
             error = exc
-    raise ChatError(f"agent {agent.name!r}: the model's answer does not fit "
-                    f"{getattr(agent.output_type, '__name__', 'the output type')}: "
-                    f"{str(error).splitlines()[0] if error else 'no JSON'}")
+    raise ChatError(
+        f"agent {agent.name!r}: the model's answer does not fit "
+        f"{getattr(agent.output_type, '__name__', 'the output type')}: "
+        f"{str(error).splitlines()[0] if error else 'no JSON'}"
+    )
 
 
 class ContentCheck(pydantic.BaseModel):
@@ -166,16 +179,24 @@ def instruction_guardrail(
     checker = Agent(
         name=name,
         instructions=(
-            "You check what a voice agent said against one rule. Rule: " + instruction
-            + "\nSet violates to true only if the text breaks the rule; give a short reason."),
-        output_type=ContentCheck, model=model, base_url=base_url, api_key=api_key)
+            "You check what a voice agent said against one rule. Rule: "
+            + instruction
+            + "\nSet violates to true only if the text breaks the rule; give a short reason."
+        ),
+        output_type=ContentCheck,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+    )
 
     async def check(context: Any, agent: Any, text: str) -> GuardrailFunctionOutput:
         result = await Runner.run(checker, text)
         verdict = result.final_output_as(ContentCheck)
-        return GuardrailFunctionOutput(output_info=verdict.reason or None,
-                                       tripwire_triggered=verdict.violates)
+        return GuardrailFunctionOutput(
+            output_info=verdict.reason or None, tripwire_triggered=verdict.violates
+        )
 
     check.__name__ = name
-    return RealtimeOutputGuardrail(check, name=name, debounce_length=debounce_length,
-                                   message=message)
+    return RealtimeOutputGuardrail(
+        check, name=name, debounce_length=debounce_length, message=message
+    )

@@ -66,10 +66,12 @@ class ToolCalls:
 
     def on_response_done(self, event: wire.ResponseDone) -> None:
         for item in event.response.get("output") or ():
-            if isinstance(item, dict) and item.get("type") == "function_call" and (
-                    item.get("status") == "completed"):
-                self.start(item.get("call_id", ""), item.get("name", ""),
-                           item.get("arguments", ""))
+            if (
+                isinstance(item, dict)
+                and item.get("type") == "function_call"
+                and (item.get("status") == "completed")
+            ):
+                self.start(item.get("call_id", ""), item.get("name", ""), item.get("arguments", ""))
 
     def has_open_calls(self) -> bool:
         """True while a function call has no output yet."""
@@ -108,9 +110,14 @@ class ToolCalls:
             await self._handoff(call_id, target, generation)
             return
         if target is None:
-            output = f"Error: unknown tool {name!r}. Available tools: " + ", ".join(
-                t.name if isinstance(t, FunctionTool) else t.tool_name
-                for t in agent.get_all_tools()) + "."
+            output = (
+                f"Error: unknown tool {name!r}. Available tools: "
+                + ", ".join(
+                    t.name if isinstance(t, FunctionTool) else t.tool_name
+                    for t in agent.get_all_tools()
+                )
+                + "."
+            )
             self._end(agent, name, call_id, arguments, output, ok=False)
             self._deliver(call_id, name, output, generation)
             return
@@ -120,8 +127,11 @@ class ToolCalls:
             self._end(agent, name, call_id, arguments, output, ok=False)
             self._deliver(call_id, name, output, generation)
             return
-        session._emit(se.RealtimeToolStartEvent(agent=agent, tool_name=name, call_id=call_id,
-                                                arguments=arguments))
+        session._emit(
+            se.RealtimeToolStartEvent(
+                agent=agent, tool_name=name, call_id=call_id, arguments=arguments
+            )
+        )
         ok = True
         try:
             result = await self._invoke(target, ToolContext(session, agent, call_id), arguments)
@@ -138,30 +148,54 @@ class ToolCalls:
     async def _invoke(self, tool: FunctionTool, ctx: ToolContext, arguments: str) -> Any:
         settings = self.session.settings
         task = asyncio.ensure_future(
-            asyncio.wait_for(tool.on_invoke_tool(ctx, arguments), tool.timeout_s))
+            asyncio.wait_for(tool.on_invoke_tool(ctx, arguments), tool.timeout_s)
+        )
         try:
             filler_s = settings.tool_filler_after_s
             if filler_s is not None:
                 done, _ = await asyncio.wait({task}, timeout=filler_s)
                 if not done:
-                    self.session.request_response({
-                        "instructions": settings.tool_filler_instructions,
-                        "tool_choice": "none", "metadata": {_MARK: "filler"}})
+                    self.session.request_response(
+                        {
+                            "instructions": settings.tool_filler_instructions,
+                            "tool_choice": "none",
+                            "metadata": {_MARK: "filler"},
+                        }
+                    )
             return await task
         finally:
             task.cancel()
 
-    def _end(self, agent: RealtimeAgent, name: str, call_id: str, arguments: str, output: str,
-             *, ok: bool) -> None:
-        self.session._emit(se.RealtimeToolEndEvent(agent=agent, tool_name=name, call_id=call_id,
-                                                   arguments=arguments, output=output, ok=ok))
+    def _end(
+        self,
+        agent: RealtimeAgent,
+        name: str,
+        call_id: str,
+        arguments: str,
+        output: str,
+        *,
+        ok: bool,
+    ) -> None:
+        self.session._emit(
+            se.RealtimeToolEndEvent(
+                agent=agent,
+                tool_name=name,
+                call_id=call_id,
+                arguments=arguments,
+                output=output,
+                ok=ok,
+            )
+        )
 
     def _deliver(self, call_id: str, name: str, output: str, generation: int) -> None:
         """Send the one output of this call, then ask for a response if no call is open."""
         session = self.session
         same_session = generation == session.reconnector.generation
-        sent = same_session and session._send(wire.ConversationItemCreate(item={
-            "type": "function_call_output", "call_id": call_id, "output": output}))
+        sent = same_session and session._send(
+            wire.ConversationItemCreate(
+                item={"type": "function_call_output", "call_id": call_id, "output": output}
+            )
+        )
         if not sent:
             # The call belonged to a model session that is gone: tell the new one in words.
             self.late_results.append(f"Result of the earlier {name} call: {output}")
@@ -187,13 +221,18 @@ class ToolCalls:
         session._emit(se.RealtimeAgentEndEvent(agent=old))
         session._emit(se.RealtimeHandoffEvent(from_agent=old, to_agent=new))
         session._emit(se.RealtimeAgentStartEvent(agent=new))
-        self._deliver(call_id, handoff.tool_name, json.dumps({"assistant": new.name}),
-                      generation)
+        self._deliver(call_id, handoff.tool_name, json.dumps({"assistant": new.name}), generation)
 
     # -- approvals
 
-    async def _approve(self, agent: RealtimeAgent, tool: FunctionTool, call_id: str,
-                       arguments: str, args: dict[str, Any]) -> tuple[bool, str | None]:
+    async def _approve(
+        self,
+        agent: RealtimeAgent,
+        tool: FunctionTool,
+        call_id: str,
+        arguments: str,
+        args: dict[str, Any],
+    ) -> tuple[bool, str | None]:
         decide = agent.tool_approval_function
         if decide is not None:
             verdict = decide(tool.name, args)
@@ -207,24 +246,37 @@ class ToolCalls:
             return True, None
         policy = tool.approval or ApprovalPolicy()
         message = policy.render_message(tool.name, args)
-        future: asyncio.Future[tuple[bool, str | None]] = (
-            asyncio.get_running_loop().create_future())
+        future: asyncio.Future[tuple[bool, str | None]] = asyncio.get_running_loop().create_future()
         if policy.by == "operator":
             self._approvals[call_id] = future
-            self.session._emit(se.RealtimeToolApprovalRequiredEvent(
-                agent=agent, tool_name=tool.name, call_id=call_id, arguments=arguments,
-                message=message))
+            self.session._emit(
+                se.RealtimeToolApprovalRequiredEvent(
+                    agent=agent,
+                    tool_name=tool.name,
+                    call_id=call_id,
+                    arguments=arguments,
+                    message=message,
+                )
+            )
         else:
             self._caller = (call_id, future)
-            self.session.request_response({
-                "instructions": (f'Ask the caller exactly this question and then stop and wait '
-                                 f'for their yes or no: "{message}"'),
-                "tool_choice": "none", "metadata": {_MARK: "approval"}})
+            self.session.request_response(
+                {
+                    "instructions": (
+                        f"Ask the caller exactly this question and then stop and wait "
+                        f'for their yes or no: "{message}"'
+                    ),
+                    "tool_choice": "none",
+                    "metadata": {_MARK: "approval"},
+                }
+            )
         try:
             approved, reason = await asyncio.wait_for(future, policy.timeout_s)
         except TimeoutError:
-            return False, (f"No approval arrived within {policy.timeout_s:g} s, so the "
-                           f"{tool.name} call was not done.")
+            return False, (
+                f"No approval arrived within {policy.timeout_s:g} s, so the "
+                f"{tool.name} call was not done."
+            )
         finally:
             self._approvals.pop(call_id, None)
             if self._caller is not None and self._caller[0] == call_id:
@@ -257,8 +309,9 @@ class ToolCalls:
         if is_affirmative(text):
             future.set_result((True, None))
         else:
-            future.set_result((False, f"The caller said {text!r} and did not approve, "
-                                      "so it was not done."))
+            future.set_result(
+                (False, f"The caller said {text!r} and did not approve, so it was not done.")
+            )
         return True
 
 

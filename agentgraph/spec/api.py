@@ -24,8 +24,14 @@ from agentgraph.spec.models import AgentSpec, Graph, GuardrailSpec, ModelSpec, S
 from agentgraph.spec.schemacheck import coerce, schema_findings
 from agentgraph.spec.semantic import SENTINEL, check_graph
 
-__all__ = ["MAX_FILE_BYTES", "Spec", "ValidationResult", "load_graph", "validate_file",
-           "validate_text"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "Spec",
+    "ValidationResult",
+    "load_graph",
+    "validate_file",
+    "validate_text",
+]
 
 MAX_FILE_BYTES = 5_000_000
 
@@ -132,8 +138,12 @@ def validate_text(
     if any(f.code == "AG100" for f in doc.findings):
         return ValidationResult(None, _sorted(doc.findings), doc)
     if not isinstance(doc.data, dict):
-        doc.add("AG102", "a graph file must be a mapping (version, name, agents, ...)", (),
-                hints=("start from 'agentgraph init NAME'",))
+        doc.add(
+            "AG102",
+            "a graph file must be a mapping (version, name, agents, ...)",
+            (),
+            hints=("start from 'agentgraph init NAME'",),
+        )
         return ValidationResult(None, _sorted(doc.findings), doc)
     data = coerce(doc)
     schema_findings(doc, data)
@@ -176,8 +186,13 @@ def validate_text(
 
 # Required keys get a neutral stand-in when pruned, so the rest can still be checked.
 _PLACEHOLDERS: dict[str, Any] = {
-    "version": 1, "name": "", "instructions": "", "to": SENTINEL, "builtin": "end_call",
-    "file": "", "webhook_secret": "",
+    "version": 1,
+    "name": "",
+    "instructions": "",
+    "to": SENTINEL,
+    "builtin": "end_call",
+    "file": "",
+    "webhook_secret": "",
 }
 
 
@@ -230,8 +245,7 @@ def validate_file(
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         finding = Finding("AG001", f"cannot read graph file: {reason}", name)
         return ValidationResult(None, (finding,), Document(file=name, lines=[]))
-    return validate_text(text, file=name, base_dir=file.parent, env=env,
-                         tool_params=tool_params)
+    return validate_text(text, file=name, base_dir=file.parent, env=env, tool_params=tool_params)
 
 
 def load_graph(

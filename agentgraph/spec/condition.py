@@ -217,8 +217,10 @@ def _compare(op: str, a: Any, b: Any) -> bool:
         return found if op == "in" else not found
     numeric = (int, float)
     comparable = (
-        isinstance(a, numeric) and isinstance(b, numeric)
-        and not isinstance(a, bool) and not isinstance(b, bool)
+        isinstance(a, numeric)
+        and isinstance(b, numeric)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
     ) or (isinstance(a, str) and isinstance(b, str))
     if not comparable:
         return False

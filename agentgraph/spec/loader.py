@@ -138,8 +138,9 @@ class _Walker:
                         "AG106",
                         f"environment variable {name} is not set",
                         path,
-                        hints=(f"set it (export {name}=...) or give a default: "
-                               f"${{{name}:-value}}",),
+                        hints=(
+                            f"set it (export {name}=...) or give a default: ${{{name}:-value}}",
+                        ),
                     )
                     self.doc.findings.append(_narrow(finding, node, m.start(), m.end()))
                     return ""
@@ -156,8 +157,12 @@ class _Walker:
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
                 doc.suppressed.add(path)
-                doc.add("AG111", f"YAML tag '{node.tag}' is not allowed", path,
-                        hints=("remove the tag; graph files use plain YAML only",))
+                doc.add(
+                    "AG111",
+                    f"YAML tag '{node.tag}' is not allowed",
+                    path,
+                    hints=("remove the tag; graph files use plain YAML only",),
+                )
             if not node.style:  # None from PyYAML, "" from libyaml: plain (unquoted)
                 doc.plain.add(path)
             return self.substitute(node.value, path, node)
@@ -205,7 +210,8 @@ class _Walker:
                         path=json_path(child),
                         hints=("YAML keeps only one of them; remove or rename one",),
                         source_line=doc.lines[key_node.start_mark.line]
-                        if key_node.start_mark.line < len(doc.lines) else None,
+                        if key_node.start_mark.line < len(doc.lines)
+                        else None,
                         secrets=frozenset(doc.secrets),
                     )
                 )
@@ -234,10 +240,17 @@ def _narrow(finding: Finding, node: yaml.ScalarNode | None, start: int, end: int
     if node.style not in (None, "", "'", '"') or width != len(node.value):
         return finding  # folded, escaped or block scalar: keep the whole node
     col = pos.col + quote + start
-    return Finding(code=finding.code, message=finding.message, file=finding.file,
-                   pos=Pos(pos.line, col, pos.line, col + (end - start)), path=finding.path,
-                   hints=finding.hints, severity=finding.severity,
-                   source_line=finding.source_line, secrets=finding.secrets)
+    return Finding(
+        code=finding.code,
+        message=finding.message,
+        file=finding.file,
+        pos=Pos(pos.line, col, pos.line, col + (end - start)),
+        path=finding.path,
+        hints=finding.hints,
+        severity=finding.severity,
+        source_line=finding.source_line,
+        secrets=finding.secrets,
+    )
 
 
 def compose_document(text: str, *, file: str, env: Mapping[str, str]) -> Document:

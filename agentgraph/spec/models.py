@@ -38,8 +38,9 @@ __all__ = [
 ]
 
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
-Voice = Literal["alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin",
-                "cedar"]
+Voice = Literal[
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+]
 AudioFormatName = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 BuiltinName = Literal["end_call", "transfer_call"]
 CodecName = Literal["pcmu", "pcma"]
@@ -47,6 +48,7 @@ CodecName = Literal["pcmu", "pcma"]
 
 def _default_codecs() -> list[CodecName]:
     return ["pcmu", "pcma"]
+
 
 Ref = Annotated[
     str,
@@ -218,8 +220,7 @@ class AgentSpec(_Model):
 class SipOpenAISpec(_Model):
     """OpenAI's SIP connector: a webhook receives realtime.call.incoming."""
 
-    webhook_secret: str = Field(description="The whsec_... signing secret; use ${...}.",
-                                repr=False)
+    webhook_secret: str = Field(description="The whsec_... signing secret; use ${...}.", repr=False)
     listen: HostPort = "127.0.0.1:8000"
     path: str = "/openai/webhook"
     project_id: str | None = None
@@ -254,8 +255,9 @@ class Graph(_Model):
     audio: AudioSpec = Field(default_factory=AudioSpec)
     transcription: TranscriptionSpec | None = None
     turn_detection: TurnDetection | Literal["none"] | None = Field(
-        None, description="semantic_vad, server_vad (or vad), or none for manual turns; "
-        "absent: the server's default (server_vad)."
+        None,
+        description="semantic_vad, server_vad (or vad), or none for manual turns; "
+        "absent: the server's default (server_vad).",
     )
     noise_reduction: Literal["near_field", "far_field"] | None = None
     start: str | None = Field(None, description="The first agent; default: the first listed.")

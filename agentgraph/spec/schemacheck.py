@@ -31,11 +31,24 @@ _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
-_KIND = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null",
-         int: "integer", float: "number"}
-_DESCRIBE = {"object": "a mapping", "array": "a list", "string": "a string",
-             "boolean": "true or false", "null": "nothing", "integer": "a whole number",
-             "number": "a number"}
+_KIND = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    type(None): "null",
+    int: "integer",
+    float: "number",
+}
+_DESCRIBE = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "boolean": "true or false",
+    "null": "nothing",
+    "integer": "a whole number",
+    "number": "a number",
+}
 # Keys that are session-wide in the Realtime API and so cannot be set per agent.
 _SESSION_WIDE = {"voice", "model", "audio", "transcription", "noise_reduction"}
 
@@ -177,20 +190,36 @@ def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
                 continue
             child = (*path, key)
             if len(path) == 2 and path[0] == "agents" and key in _SESSION_WIDE:
-                doc.add("AG110", f"'{key}' is session-wide and cannot be set per agent",
-                        child, key=True,
-                        hints=(f"the Realtime API fixes {key} for the whole call; set it once "
-                               "at the top level of the graph",))
+                doc.add(
+                    "AG110",
+                    f"'{key}' is session-wide and cannot be set per agent",
+                    child,
+                    key=True,
+                    hints=(
+                        f"the Realtime API fixes {key} for the whole call; set it once "
+                        "at the top level of the graph",
+                    ),
+                )
                 continue
-            doc.add("AG101", f"unknown key '{key}'", child, key=True,
-                    hints=did_you_mean(key, allowed, what="allowed keys"))
+            doc.add(
+                "AG101",
+                f"unknown key '{key}'",
+                child,
+                key=True,
+                hints=did_you_mean(key, allowed, what="allowed keys"),
+            )
         doc.bad_paths.extend((*path, k) for k in inst if k not in allowed)
     elif kind == "required":
         missing = [k for k in error.validator_value if k not in inst]
         for key in missing:
             doc.bad_paths.append((*path, key))
-            doc.add("AG104", f"missing required key '{key}'", path,
-                    key=bool(path), hints=_required_hint(path, key))
+            doc.add(
+                "AG104",
+                f"missing required key '{key}'",
+                path,
+                key=bool(path),
+                hints=_required_hint(path, key),
+            )
     elif kind not in ("anyOf", "oneOf"):
         doc.bad_paths.append(path)
     if kind in ("additionalProperties", "required"):
@@ -203,17 +232,24 @@ def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
     elif kind in ("enum", "const"):
         options = [error.validator_value] if kind == "const" else list(error.validator_value)
         words = [str(o) for o in options]
-        doc.add("AG103", f"'{inst}' is not allowed here; write {_one_of(words)}", path,
-                hints=did_you_mean(str(inst), words) if isinstance(inst, str) else ())
+        doc.add(
+            "AG103",
+            f"'{inst}' is not allowed here; write {_one_of(words)}",
+            path,
+            hints=did_you_mean(str(inst), words) if isinstance(inst, str) else (),
+        )
     elif kind in ("anyOf", "oneOf"):
         _report_union(doc, error, path)
     elif kind == "pattern":
         doc.add("AG107", _pattern_message(path, inst), path, hints=_pattern_hint(path))
     elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        word = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than",
-                "exclusiveMaximum": "less than"}[kind]
-        doc.add("AG107", f"{inst!r} is out of range: must be {word} {error.validator_value}",
-                path)
+        word = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }[kind]
+        doc.add("AG107", f"{inst!r} is out of range: must be {word} {error.validator_value}", path)
     elif kind in ("minItems", "minProperties", "minLength"):
         doc.add("AG107", f"must not be empty (at least {error.validator_value})", path)
     else:  # pragma: no cover - any other keyword the models may grow
@@ -248,21 +284,33 @@ def _report_union(doc: Document, error: ValidationError, path: PathKey) -> None:
         mapping: dict[str, str] = disc["mapping"]
         if prop not in inst:
             doc.bad_paths.append(path)
-            doc.add("AG104", f"missing required key '{prop}'", path, key=bool(path),
-                    hints=(f"{prop}: one of {', '.join(mapping)}",))
+            doc.add(
+                "AG104",
+                f"missing required key '{prop}'",
+                path,
+                key=bool(path),
+                hints=(f"{prop}: one of {', '.join(mapping)}",),
+            )
             return
         tag = inst[prop]
         if not isinstance(tag, str) or tag not in mapping:
             doc.bad_paths.append(path)
-            doc.add("AG103", f"{prop} '{tag}' is not allowed here; write {_one_of(list(mapping))}",
-                    (*path, prop), hints=did_you_mean(str(tag), mapping))
+            doc.add(
+                "AG103",
+                f"{prop} '{tag}' is not allowed here; write {_one_of(list(mapping))}",
+                (*path, prop),
+                hints=did_you_mean(str(tag), mapping),
+            )
             return
         branch = _resolve({"$ref": mapping[tag]})
         _report_branch(doc, branch, inst, path)
         return
     kind = _kind(inst)
-    matching = [b for b in _flatten_all(branches) if kind in _types(b) or "any" in _types(b)
-                or (kind == "integer" and "number" in _types(b))]
+    matching = [
+        b
+        for b in _flatten_all(branches)
+        if kind in _types(b) or "any" in _types(b) or (kind == "integer" and "number" in _types(b))
+    ]
     if not matching:
         expected = []
         for b in _flatten_all(branches):
@@ -278,12 +326,12 @@ def _report_union(doc: Document, error: ValidationError, path: PathKey) -> None:
     best = min(matching, key=lambda b: sum(1 for _ in _errors(b, inst)))
     before = len(doc.findings)
     _report_branch(doc, best, inst, path)
-    others = [b for b in _flatten_all(branches) if b not in matching
-              and _types(b) - {"null"}]
+    others = [b for b in _flatten_all(branches) if b not in matching and _types(b) - {"null"}]
     if others and len(doc.findings) == before + 1 and doc.findings[-1].path == json_path(path):
         last = doc.findings[-1]
         doc.findings[-1] = dataclasses.replace(
-            last, hints=(*last.hints, _alternatives(branches, others)))
+            last, hints=(*last.hints, _alternatives(branches, others))
+        )
 
 
 def _alternatives(branches: list[dict[str, Any]], others: list[dict[str, Any]]) -> str:
@@ -308,9 +356,9 @@ def _flatten_all(branches: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _errors(schema: dict[str, Any], inst: Any) -> Iterator[ValidationError]:
-    errors: Iterator[ValidationError] = _validator().evolve(
-        schema={**schema, "$defs": graph_schema()["$defs"]}
-    ).iter_errors(inst)
+    errors: Iterator[ValidationError] = (
+        _validator().evolve(schema={**schema, "$defs": graph_schema()["$defs"]}).iter_errors(inst)
+    )
     return errors
 
 

@@ -93,15 +93,29 @@ def _check_tools(doc: Document, graph: Graph, known: Mapping[str, Collection[str
     for name, tool in graph.tools.items():
         path: PathKey = ("tools", name)
         if not _TOOL_NAME.match(name):
-            doc.add("AG107", f"tool name '{name}' is not a valid function name", path, key=True,
-                    hints=("use letters, digits, '_' and '-' (at most 64)",))
+            doc.add(
+                "AG107",
+                f"tool name '{name}' is not a valid function name",
+                path,
+                key=True,
+                hints=("use letters, digits, '_' and '-' (at most 64)",),
+            )
         sources = [k for k in ("ref", "entry_point", "builtin") if getattr(tool, k) is not None]
         if not sources:
-            doc.add("AG104", f"tool '{name}' needs one of ref, entry_point or builtin", path,
-                    key=True, hints=(f"e.g. ref: \"my_package.tools:{name}\"",))
+            doc.add(
+                "AG104",
+                f"tool '{name}' needs one of ref, entry_point or builtin",
+                path,
+                key=True,
+                hints=(f'e.g. ref: "my_package.tools:{name}"',),
+            )
         elif len(sources) > 1:
-            doc.add("AG103", f"tool '{name}' has both {sources[0]} and {sources[1]}; keep one",
-                    (*path, sources[1]), key=True)
+            doc.add(
+                "AG103",
+                f"tool '{name}' has both {sources[0]} and {sources[1]}; keep one",
+                (*path, sources[1]),
+                key=True,
+            )
         if isinstance(tool.approval, ApprovalRule):
             _check_approval(doc, tool.approval, (*path, "approval"), known.get(name))
 
@@ -114,60 +128,101 @@ def _check_approval(
         try:
             names = dict(parse_condition(rule.when).names)
         except ConditionError as exc:
-            _add_at(doc, "AG206", f"approval condition: {exc}", (*path, "when"), exc.offset,
-                    hints=("e.g. when: \"time < '09:00' or time > '17:00'\"",))
+            _add_at(
+                doc,
+                "AG206",
+                f"approval condition: {exc}",
+                (*path, "when"),
+                exc.offset,
+                hints=("e.g. when: \"time < '09:00' or time > '17:00'\"",),
+            )
     if params is not None:
         for name, offset in names.items():
             if name not in params:
-                _add_at(doc, "AG207", f"approval condition uses '{name}', which is not a "
-                        "parameter of this tool", (*path, "when"), offset,
-                        hints=did_you_mean(name, params, what="parameters"))
+                _add_at(
+                    doc,
+                    "AG207",
+                    f"approval condition uses '{name}', which is not a parameter of this tool",
+                    (*path, "when"),
+                    offset,
+                    hints=did_you_mean(name, params, what="parameters"),
+                )
     if rule.message is not None:
         try:
             fields = [f for _, f, _, _ in string.Formatter().parse(rule.message) if f]
         except ValueError as exc:
-            doc.add("AG107", f"approval message: {exc}", (*path, "message"),
-                    hints=("write {name} for an argument and {{ or }} for a literal brace",))
+            doc.add(
+                "AG107",
+                f"approval message: {exc}",
+                (*path, "message"),
+                hints=("write {name} for an argument and {{ or }} for a literal brace",),
+            )
             return
         if params is not None:
             for field in fields:
                 base = re.split(r"[.\[]", field, maxsplit=1)[0]
                 if base not in params:
-                    doc.add("AG207", f"approval message uses '{{{base}}}', which is not a "
-                            "parameter of this tool", (*path, "message"),
-                            hints=did_you_mean(base, params, what="parameters"))
+                    doc.add(
+                        "AG207",
+                        f"approval message uses '{{{base}}}', which is not a "
+                        "parameter of this tool",
+                        (*path, "message"),
+                        hints=did_you_mean(base, params, what="parameters"),
+                    )
 
 
-def _add_at(doc: Document, code: str, message: str, path: PathKey, offset: int,
-            hints: tuple[str, ...] = ()) -> None:
+def _add_at(
+    doc: Document, code: str, message: str, path: PathKey, offset: int, hints: tuple[str, ...] = ()
+) -> None:
     """A finding pointing inside a one-line scalar at character `offset` of its value."""
     finding = doc.finding(code, message, path, hints=hints)
     pos = finding.pos
     if pos is not None and pos.line == pos.end_line and pos.line <= len(doc.lines):
         first = doc.lines[pos.line - 1][pos.col - 1 : pos.col]
         col = pos.col + offset + (1 if first in ("'", '"') else 0)
-        finding = Finding(code=finding.code, message=finding.message, file=finding.file,
-                          pos=Pos(pos.line, col, pos.line, col + 1), path=finding.path,
-                          hints=finding.hints, source_line=finding.source_line,
-                          secrets=finding.secrets)
+        finding = Finding(
+            code=finding.code,
+            message=finding.message,
+            file=finding.file,
+            pos=Pos(pos.line, col, pos.line, col + 1),
+            path=finding.path,
+            hints=finding.hints,
+            source_line=finding.source_line,
+            secrets=finding.secrets,
+        )
     doc.findings.append(finding)
 
 
 def _check_guardrails(doc: Document, graph: Graph) -> None:
     for name, guard in graph.guardrails.items():
         path: PathKey = ("guardrails", name)
-        sources = [k for k in ("match", "check", "ref", "entry_point")
-                   if getattr(guard, k) is not None]
+        sources = [
+            k for k in ("match", "check", "ref", "entry_point") if getattr(guard, k) is not None
+        ]
         if not sources:
-            doc.add("AG104", f"guardrail '{name}' needs one of match, check, ref or entry_point",
-                    path, key=True, hints=("e.g. match: {keywords: [price, cost]}",))
+            doc.add(
+                "AG104",
+                f"guardrail '{name}' needs one of match, check, ref or entry_point",
+                path,
+                key=True,
+                hints=("e.g. match: {keywords: [price, cost]}",),
+            )
         elif len(sources) > 1:
-            doc.add("AG103", f"guardrail '{name}' has both {sources[0]} and {sources[1]}; "
-                    "keep one", (*path, sources[1]), key=True)
+            doc.add(
+                "AG103",
+                f"guardrail '{name}' has both {sources[0]} and {sources[1]}; keep one",
+                (*path, sources[1]),
+                key=True,
+            )
         for key in ("model", "base_url", "api_key"):
             if getattr(guard, key) is not None and guard.check is None:
-                doc.add("AG103", f"'{key}' only applies to 'check' guardrails", (*path, key),
-                        key=True, hints=("remove it, or make this a check: guardrail",))
+                doc.add(
+                    "AG103",
+                    f"'{key}' only applies to 'check' guardrails",
+                    (*path, key),
+                    key=True,
+                    hints=("remove it, or make this a check: guardrail",),
+                )
         if guard.api_key:
             _warn_literal(doc, guard.api_key, (*path, "api_key"))
         if guard.match is not None:
@@ -177,8 +232,11 @@ def _check_guardrails(doc: Document, graph: Graph) -> None:
                 try:
                     re.compile(guard.match.regex)
                 except re.error as exc:
-                    doc.add("AG107", f"regular expression does not compile: {exc}",
-                            (*path, "match", "regex"))
+                    doc.add(
+                        "AG107",
+                        f"regular expression does not compile: {exc}",
+                        (*path, "match", "regex"),
+                    )
 
 
 def _check_start(doc: Document, graph: Graph) -> str:
@@ -186,8 +244,12 @@ def _check_start(doc: Document, graph: Graph) -> str:
     if graph.start is None:
         return agents[0]
     if graph.start not in graph.agents:
-        doc.add("AG201", f"start agent '{graph.start}' is not defined", ("start",),
-                hints=did_you_mean(graph.start, agents, what="agents"))
+        doc.add(
+            "AG201",
+            f"start agent '{graph.start}' is not defined",
+            ("start",),
+            hints=did_you_mean(graph.start, agents, what="agents"),
+        )
         return agents[0]
     return graph.start
 
@@ -195,16 +257,22 @@ def _check_start(doc: Document, graph: Graph) -> str:
 def _check_agent(doc: Document, graph: Graph, name: str, agent: AgentSpec) -> None:
     base: PathKey = ("agents", name)
     if isinstance(agent.turn_detection, NoTurnDetection):
-        doc.add("AG103", "turn_detection type 'none' can only be set for the whole graph",
-                (*base, "turn_detection", "type"),
-                hints=("per agent, use server_vad or semantic_vad; or set 'none' at the top",))
+        doc.add(
+            "AG103",
+            "turn_detection type 'none' can only be set for the whole graph",
+            (*base, "turn_detection", "type"),
+            hints=("per agent, use server_vad or semantic_vad; or set 'none' at the top",),
+        )
     seen: dict[str, PathKey] = {}
 
     def claim(tool_name: str, path: PathKey, what: str) -> None:
         if tool_name in seen:
-            doc.add("AG205", f"agent '{name}' would have two tools named '{tool_name}' "
-                    f"({what})", path,
-                    hints=("rename the tool or remove the duplicate entry",))
+            doc.add(
+                "AG205",
+                f"agent '{name}' would have two tools named '{tool_name}' ({what})",
+                path,
+                hints=("rename the tool or remove the duplicate entry",),
+            )
         else:
             seen[tool_name] = path
 
@@ -216,33 +284,51 @@ def _check_agent(doc: Document, graph: Graph, name: str, agent: AgentSpec) -> No
         if entry == SENTINEL:
             continue
         if entry not in graph.tools:
-            doc.add("AG203", f"tool '{entry}' is not defined under 'tools'", path,
-                    hints=did_you_mean(entry, graph.tools, what="tools"))
+            doc.add(
+                "AG203",
+                f"tool '{entry}' is not defined under 'tools'",
+                path,
+                hints=did_you_mean(entry, graph.tools, what="tools"),
+            )
             continue
         claim(entry, path, "listed twice")
     for i, guard in enumerate(agent.guardrails):
         if guard not in graph.guardrails and guard != SENTINEL:
-            doc.add("AG204", f"guardrail '{guard}' is not defined under 'guardrails'",
-                    (*base, "guardrails", i),
-                    hints=did_you_mean(guard, graph.guardrails, what="guardrails"))
+            doc.add(
+                "AG204",
+                f"guardrail '{guard}' is not defined under 'guardrails'",
+                (*base, "guardrails", i),
+                hints=did_you_mean(guard, graph.guardrails, what="guardrails"),
+            )
     for i, edge in enumerate(agent.handoffs):
         target = edge.to if isinstance(edge, HandoffSpec) else edge
-        path = (*base, "handoffs", i, "to") if isinstance(edge, HandoffSpec) else (
-            *base, "handoffs", i)
+        path = (
+            (*base, "handoffs", i, "to")
+            if isinstance(edge, HandoffSpec)
+            else (*base, "handoffs", i)
+        )
         if target == SENTINEL:
             continue
         if target not in graph.agents:
-            doc.add("AG202", f"handoff target '{target}' is not an agent", path,
-                    hints=did_you_mean(target, graph.agents, what="agents"))
+            doc.add(
+                "AG202",
+                f"handoff target '{target}' is not an agent",
+                path,
+                hints=did_you_mean(target, graph.agents, what="agents"),
+            )
             continue
         if target == name:
-            doc.add("AG303", f"agent '{name}' hands off to itself", path, severity="warning",
-                    hints=("remove this handoff; the agent already has the conversation",))
+            doc.add(
+                "AG303",
+                f"agent '{name}' hands off to itself",
+                path,
+                severity="warning",
+                hints=("remove this handoff; the agent already has the conversation",),
+            )
         claim(handoff_tool_name(target), path, "handoff tool")
 
 
-def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec,
-                  base_dir: Path) -> str:
+def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec, base_dir: Path) -> str:
     path: PathKey = ("agents", name, "instructions")
     text = agent.instructions
     if isinstance(text, PromptFile):
@@ -254,16 +340,23 @@ def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec,
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            doc.add("AG108", f"cannot read prompt file '{prompt.file}': {reason}",
-                    (*path, "file"),
-                    hints=("the path is relative to the folder of the graph file",))
+            doc.add(
+                "AG108",
+                f"cannot read prompt file '{prompt.file}': {reason}",
+                (*path, "file"),
+                hints=("the path is relative to the folder of the graph file",),
+            )
             return ""
 
     def fill(m: re.Match[str]) -> str:
         var = m.group(1)
         if var not in graph.variables:
-            doc.add("AG209", f"instructions use {{{{{var}}}}} but there is no variable '{var}'",
-                    path, hints=did_you_mean(var, graph.variables, what="variables"))
+            doc.add(
+                "AG209",
+                f"instructions use {{{{{var}}}}} but there is no variable '{var}'",
+                path,
+                hints=did_you_mean(var, graph.variables, what="variables"),
+            )
             return m.group(0)
         value = graph.variables[var]
         return str(value).lower() if isinstance(value, bool) else str(value)
@@ -277,17 +370,24 @@ def _check_sip(doc: Document, graph: Graph) -> None:
         return
     for number, target in sip.routes.items():
         if target not in graph.agents:
-            doc.add("AG208", f"route {number} goes to '{target}', which is not an agent",
-                    ("sip", "routes", number),
-                    hints=did_you_mean(target, graph.agents, what="agents"))
+            doc.add(
+                "AG208",
+                f"route {number} goes to '{target}', which is not an agent",
+                ("sip", "routes", number),
+                hints=did_you_mean(target, graph.agents, what="agents"),
+            )
     for i, network in enumerate(sip.allow):
         if network == SENTINEL:
             continue
         try:
             ipaddress.ip_network(network, strict=False)
         except ValueError:
-            doc.add("AG107", f"'{network}' is not a network", ("sip", "allow", i),
-                    hints=("write an address or CIDR network, e.g. 10.0.0.0/8 or 127.0.0.1",))
+            doc.add(
+                "AG107",
+                f"'{network}' is not a network",
+                ("sip", "allow", i),
+                hints=("write an address or CIDR network, e.g. 10.0.0.0/8 or 127.0.0.1",),
+            )
     listens: list[tuple[PathKey, str]] = [(("sip", "listen"), sip.listen)]
     if sip.openai is not None:
         listens.append((("sip", "openai", "listen"), sip.openai.listen))
@@ -301,17 +401,27 @@ def _check_sip(doc: Document, graph: Graph) -> None:
 def _check_model(doc: Document, graph: Graph) -> None:
     url = graph.model.base_url
     if url is not None and not url.startswith(("ws://", "wss://", "http://", "https://")):
-        doc.add("AG107", f"base_url '{url}' must start with ws://, wss://, http:// or https://",
-                ("model", "base_url"))
+        doc.add(
+            "AG107",
+            f"base_url '{url}' must start with ws://, wss://, http:// or https://",
+            ("model", "base_url"),
+        )
     if graph.model.api_key:
         _warn_literal(doc, graph.model.api_key, ("model", "api_key"))
 
 
 def _warn_literal(doc: Document, value: str, path: PathKey) -> None:
     if value and value not in doc.secrets and path not in doc.substituted:
-        doc.add("AG112", "secret written literally in the graph file", path, severity="warning",
-                hints=("write ${NAME} and set NAME in the environment, so the file can be "
-                       "shared and the value is redacted from output",))
+        doc.add(
+            "AG112",
+            "secret written literally in the graph file",
+            path,
+            severity="warning",
+            hints=(
+                "write ${NAME} and set NAME in the environment, so the file can be "
+                "shared and the value is redacted from output",
+            ),
+        )
 
 
 def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
@@ -319,9 +429,7 @@ def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
         return  # shape and usage warnings on a broken graph are noise
     edges: dict[str, list[str]] = {}
     for name, agent in graph.agents.items():
-        edges[name] = [
-            e.to if isinstance(e, HandoffSpec) else e for e in agent.handoffs
-        ]
+        edges[name] = [e.to if isinstance(e, HandoffSpec) else e for e in agent.handoffs]
         edges[name] = [t for t in edges[name] if t != SENTINEL]
     roots = [start, *(t for t in (graph.sip.routes.values() if graph.sip else ()))]
     seen: set[str] = set()
@@ -334,24 +442,46 @@ def _warn_graph_shape(doc: Document, graph: Graph, start: str) -> None:
         stack.extend(t for t in edges[current] if t in graph.agents)
     for name, agent in graph.agents.items():
         if name not in seen:
-            doc.add("AG301", f"agent '{name}' is unreachable from the start agent '{start}'",
-                    ("agents", name), key=True, severity="warning",
-                    hints=(f"add '{name}' to some agent's handoffs, or remove it",))
+            doc.add(
+                "AG301",
+                f"agent '{name}' is unreachable from the start agent '{start}'",
+                ("agents", name),
+                key=True,
+                severity="warning",
+                hints=(f"add '{name}' to some agent's handoffs, or remove it",),
+            )
         elif len(graph.agents) > 1 and not edges[name] and not _can_end(graph, agent):
-            doc.add("AG302", f"agent '{name}' can never hand back or end the call",
-                    ("agents", name), key=True, severity="warning",
-                    hints=("add a handoff back (e.g. handoffs: [" + start + "]) or the "
-                           "built-in end_call tool",))
+            doc.add(
+                "AG302",
+                f"agent '{name}' can never hand back or end the call",
+                ("agents", name),
+                key=True,
+                severity="warning",
+                hints=(
+                    "add a handoff back (e.g. handoffs: [" + start + "]) or the "
+                    "built-in end_call tool",
+                ),
+            )
     used_tools = {t for a in graph.agents.values() for t in a.tools if isinstance(t, str)}
     for name in graph.tools:
         if name not in used_tools:
-            doc.add("AG304", f"tool '{name}' is not used by any agent", ("tools", name),
-                    key=True, severity="warning")
+            doc.add(
+                "AG304",
+                f"tool '{name}' is not used by any agent",
+                ("tools", name),
+                key=True,
+                severity="warning",
+            )
     used_guards = {g for a in graph.agents.values() for g in a.guardrails}
     for name in graph.guardrails:
         if name not in used_guards:
-            doc.add("AG305", f"guardrail '{name}' is not used by any agent",
-                    ("guardrails", name), key=True, severity="warning")
+            doc.add(
+                "AG305",
+                f"guardrail '{name}' is not used by any agent",
+                ("guardrails", name),
+                key=True,
+                severity="warning",
+            )
 
 
 def _can_end(graph: Graph, agent: AgentSpec) -> bool:

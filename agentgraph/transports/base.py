@@ -131,8 +131,10 @@ class PlayoutBuffer:
         # (item_id, content_index, bytes still queued of this segment), oldest first
         self._segments: deque[list[Any]] = deque()
         self._max_bytes = max_ms * audio_format.bytes_per_ms
-        self._silence_byte = b"\x00" if audio_format is AudioFormat.PCM16 else (
-            b"\xff" if audio_format is AudioFormat.G711_ULAW else b"\xd5"
+        self._silence_byte = (
+            b"\x00"
+            if audio_format is AudioFormat.PCM16
+            else (b"\xff" if audio_format is AudioFormat.G711_ULAW else b"\xd5")
         )
         self.played_bytes_total = 0
 

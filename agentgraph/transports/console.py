@@ -109,8 +109,12 @@ class TextTransport(Transport):
 
     async def run(self, session: TransportSession) -> None:
         """Send each line, wait for the whole answer, then the next; return at the end."""
-        player = FilePlayer(self.output_path, audio_format=self.audio_format,
-                            tracker=self.playback_tracker, fast=self.fast)
+        player = FilePlayer(
+            self.output_path,
+            audio_format=self.audio_format,
+            tracker=self.playback_tracker,
+            fast=self.fast,
+        )
         player.start()
         pump = EventPump(session, player)
         pump.start()

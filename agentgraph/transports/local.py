@@ -83,16 +83,18 @@ def list_devices() -> list[dict[str, Any]]:
     out = []
     for dev in devices:
         index = int(dev["index"])
-        out.append({
-            "index": index,
-            "name": str(dev["name"]),
-            "hostapi": str(hostapis[dev["hostapi"]]["name"]),
-            "max_input_channels": int(dev["max_input_channels"]),
-            "max_output_channels": int(dev["max_output_channels"]),
-            "default_samplerate": float(dev["default_samplerate"]),
-            "default_input": index == default_in,
-            "default_output": index == default_out,
-        })
+        out.append(
+            {
+                "index": index,
+                "name": str(dev["name"]),
+                "hostapi": str(hostapis[dev["hostapi"]]["name"]),
+                "max_input_channels": int(dev["max_input_channels"]),
+                "max_output_channels": int(dev["max_output_channels"]),
+                "default_samplerate": float(dev["default_samplerate"]),
+                "default_input": index == default_in,
+                "default_output": index == default_out,
+            }
+        )
     return out
 
 
@@ -151,8 +153,10 @@ class _Output:
     def pull(self, num_bytes: int) -> tuple[bytes, list[PlayedChunk]]:
         with self.lock:
             buffered = self.buffer.buffered_bytes
-            if not self.playing and buffered and (
-                buffered >= self.jitter_bytes or self.reply_complete
+            if (
+                not self.playing
+                and buffered
+                and (buffered >= self.jitter_bytes or self.reply_complete)
             ):
                 self.playing = True
             if not self.playing:
@@ -230,8 +234,9 @@ class LocalAudioTransport(Transport):
                 return
             offset = 0
             for chunk in chunks:
-                tracker.on_play_bytes(chunk.item_id, chunk.content_index,
-                                      audio[offset : offset + chunk.num_bytes])
+                tracker.on_play_bytes(
+                    chunk.item_id, chunk.content_index, audio[offset : offset + chunk.num_bytes]
+                )
                 offset += chunk.num_bytes
 
         def on_output(outdata: Any, frames: int, time: Any, status: Any) -> None:
@@ -249,16 +254,28 @@ class LocalAudioTransport(Transport):
 
         try:
             in_stream = sd.RawInputStream(
-                samplerate=RATE_HZ, channels=1, dtype="int16", device=self.input_device,
-                blocksize=RATE_HZ * INPUT_BLOCK_MS // 1000, latency="low", callback=on_input,
+                samplerate=RATE_HZ,
+                channels=1,
+                dtype="int16",
+                device=self.input_device,
+                blocksize=RATE_HZ * INPUT_BLOCK_MS // 1000,
+                latency="low",
+                callback=on_input,
             )
             out_stream = sd.RawOutputStream(
-                samplerate=RATE_HZ, channels=1, dtype="int16", device=self.output_device,
-                blocksize=RATE_HZ * OUTPUT_BLOCK_MS // 1000, latency="low", callback=on_output,
+                samplerate=RATE_HZ,
+                channels=1,
+                dtype="int16",
+                device=self.output_device,
+                blocksize=RATE_HZ * OUTPUT_BLOCK_MS // 1000,
+                latency="low",
+                callback=on_output,
             )
         except sd.PortAudioError as exc:
-            raise UsageError(f"cannot open the audio device at 24 kHz mono: {exc} "
-                             "(pick another with --input-device/--output-device)") from exc
+            raise UsageError(
+                f"cannot open the audio device at 24 kHz mono: {exc} "
+                "(pick another with --input-device/--output-device)"
+            ) from exc
 
         async def send_mic() -> None:
             while True:
@@ -298,5 +315,6 @@ class LocalAudioTransport(Transport):
                 results = await asyncio.gather(*tasks, events, return_exceptions=True)
             for result in results:  # a failure in a pump is the conversation's failure
                 if isinstance(result, BaseException) and not isinstance(
-                        result, asyncio.CancelledError):
+                    result, asyncio.CancelledError
+                ):
                     raise result

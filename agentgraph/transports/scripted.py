@@ -132,8 +132,9 @@ class FilePlayer:
         if self._wav is None:
             return
         if self.audio_format is not AudioFormat.PCM16:
-            decode = ulaw_to_pcm16 if self.audio_format is AudioFormat.G711_ULAW else (
-                alaw_to_pcm16)
+            decode = (
+                ulaw_to_pcm16 if self.audio_format is AudioFormat.G711_ULAW else (alaw_to_pcm16)
+            )
             audio = resample_pcm16(decode(audio), 8000, 24000)
         self._wav.writeframes(audio)
 
@@ -175,12 +176,15 @@ class EventPump:
                 return self.watcher.answered
             if now >= deadline:
                 return False
-            if not self.watcher.answered and not self.watcher.busy and (
-                self.watcher.quiet_for(now) >= no_answer_s
+            if (
+                not self.watcher.answered
+                and not self.watcher.busy
+                and (self.watcher.quiet_for(now) >= no_answer_s)
             ):
                 return False
-            wake_at = min(deadline, self.watcher.next_check(now) if self.watcher.answered
-                          else now + 0.25)
+            wake_at = min(
+                deadline, self.watcher.next_check(now) if self.watcher.answered else now + 0.25
+            )
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), max(0.005, wake_at - now))

@@ -78,8 +78,12 @@ class WavTransport(Transport):
 
     async def run(self, session: TransportSession) -> None:
         """Send the file, collect the answer, return when the agent is done."""
-        player = FilePlayer(self.output_path, audio_format=self.audio_format,
-                            tracker=self.playback_tracker, fast=self.fast)
+        player = FilePlayer(
+            self.output_path,
+            audio_format=self.audio_format,
+            tracker=self.playback_tracker,
+            fast=self.fast,
+        )
         player.start()
         pump = EventPump(session, player)
         pump.start()
@@ -99,8 +103,11 @@ class WavTransport(Transport):
     async def send_caller_audio(self, session: TransportSession, audio: bytes) -> None:
         """Send `audio` plus trailing silence in 20 ms chunks, paced unless `fast`."""
         fmt = self.audio_format
-        silence_byte = b"\x00" if fmt is AudioFormat.PCM16 else (
-            b"\xff" if fmt is AudioFormat.G711_ULAW else b"\xd5")
+        silence_byte = (
+            b"\x00"
+            if fmt is AudioFormat.PCM16
+            else (b"\xff" if fmt is AudioFormat.G711_ULAW else b"\xd5")
+        )
         if not self.manual_turns:
             audio += silence_byte * (self.trailing_silence_ms * fmt.bytes_per_ms)
         chunk = BLOCK_MS * fmt.bytes_per_ms

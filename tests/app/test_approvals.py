@@ -18,15 +18,20 @@ def start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.Popen(
         [sys.executable, "-m", "agentgraph", "run", GRAPH, "--text", "--no-log", *extra],
-        cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 
 def test_operator_says_yes(tmp_path: Path) -> None:
     proc = start(tmp_path)
     out, err = proc.communicate(
-        "Can I talk to a person?\nsip:frontdesk@127.0.0.1\ny\n/quit\n", timeout=60)
+        "Can I talk to a person?\nsip:frontdesk@127.0.0.1\ny\n/quit\n", timeout=60
+    )
     assert proc.returncode == 0, err
     assert 'Approve transfer(target="Sip:frontdesk@127.0.0.1")? [y/N] ' in out
     # approved: the transfer tool really ran (and explains there is no phone call here)
@@ -64,8 +69,7 @@ def test_no_answer_means_no(tmp_path: Path) -> None:
 
 def test_end_of_input_means_no(tmp_path: Path) -> None:
     proc = start(tmp_path)
-    out, err = proc.communicate("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n",
-                                timeout=60)
+    out, err = proc.communicate("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n", timeout=60)
     assert proc.returncode == 0, err
     assert "[y/N] (no operator input: denied)" in out
     assert "  -> transfer(" not in out

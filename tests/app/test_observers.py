@@ -35,19 +35,29 @@ def weather_turn(hub: SessionHub, clock: Clock) -> None:
     hub.dispatch(ev.RealtimeAgentStartEvent(agent=WEATHER))
     hub.caller_text("What's the weather in Tokyo?")
     clock.now += 0.1
-    hub.dispatch(ev.RealtimeToolStartEvent(agent=WEATHER, tool_name="get_weather",
-                                           call_id="call_1", arguments='{"city": "Tokyo"}'))
-    hub.dispatch(ev.RealtimeToolEndEvent(agent=WEATHER, tool_name="get_weather",
-                                         call_id="call_1", arguments='{"city": "Tokyo"}',
-                                         output="Sunny, 24 C"))
+    hub.dispatch(
+        ev.RealtimeToolStartEvent(
+            agent=WEATHER, tool_name="get_weather", call_id="call_1", arguments='{"city": "Tokyo"}'
+        )
+    )
+    hub.dispatch(
+        ev.RealtimeToolEndEvent(
+            agent=WEATHER,
+            tool_name="get_weather",
+            call_id="call_1",
+            arguments='{"city": "Tokyo"}',
+            output="Sunny, 24 C",
+        )
+    )
     clock.now += 0.2
     audio = np.full(2400, 8000, dtype="<i2").tobytes()  # 100 ms
     hub.dispatch(ev.RealtimeAudioEvent(audio=audio, item_id="item_2"))
     clock.now += 0.1
     tracker = hub.tracker(None)
     tracker.on_play_bytes("item_2", 0, audio)
-    hub.dispatch(ev.RealtimeTranscriptDoneEvent(item_id="item_2",
-                                                transcript="It is sunny in Tokyo."))
+    hub.dispatch(
+        ev.RealtimeTranscriptDoneEvent(item_id="item_2", transcript="It is sunny in Tokyo.")
+    )
 
 
 def test_console_text_shows_turn_tool_call_and_latency() -> None:
@@ -56,8 +66,11 @@ def test_console_text_shows_turn_tool_call_and_latency() -> None:
     hub = SessionHub([ConsoleRenderer("text", out=out, color=False)], clock=clock)
     weather_turn(hub, clock)
     hub.dispatch(ev.RealtimeHandoffEvent(from_agent=WEATHER, to_agent=BOOKING))
-    hub.dispatch(ev.RealtimeGuardrailTrippedEvent(guardrail_name="no_prices",
-                                                  message="No prices.", text="It costs $5"))
+    hub.dispatch(
+        ev.RealtimeGuardrailTrippedEvent(
+            guardrail_name="no_prices", message="No prices.", text="It costs $5"
+        )
+    )
     hub.dispatch(ev.RealtimeAudioInterruptedEvent(item_id="item_2"))
     hub.dispatch(ev.RealtimeConnectionEvent(status="reconnecting", attempt=1, reason="1006"))
     hub.dispatch(ev.RealtimeErrorEvent(error={"message": "bad key sk-abcdefghijklmnop"}))
@@ -92,8 +105,15 @@ def test_console_json_lines_have_no_audio_bytes() -> None:
     weather_turn(hub, clock)
     records = [json.loads(line) for line in out.getvalue().splitlines()]
     types = [r["type"] for r in records]
-    assert types == ["connection", "agent_start", "tool_start", "tool_end", "audio_delta",
-                     "latency", "transcript_done"]
+    assert types == [
+        "connection",
+        "agent_start",
+        "tool_start",
+        "tool_end",
+        "audio_delta",
+        "latency",
+        "transcript_done",
+    ]
     audio = records[4]
     assert audio["audio"] == {"bytes": 4800} and audio["item_id"] == "item_2"
     assert records[1]["agent"] == "weather"
@@ -101,11 +121,14 @@ def test_console_json_lines_have_no_audio_bytes() -> None:
 
 
 def test_event_dict_redacts_secrets_in_raw_events() -> None:
-    raw = ev.RealtimeRawModelEvent(data={
-        "type": "response.output_audio.delta", "delta": "QUFB" * 100,
-        "headers": {"Authorization": "Bearer sk-live-1234567890"},
-        "usage": {"total_tokens": 12},
-    })
+    raw = ev.RealtimeRawModelEvent(
+        data={
+            "type": "response.output_audio.delta",
+            "delta": "QUFB" * 100,
+            "headers": {"Authorization": "Bearer sk-live-1234567890"},
+            "usage": {"total_tokens": 12},
+        }
+    )
     data = event_to_dict(raw)["data"]
     assert data["delta"] == {"base64_chars": 400}
     assert data["headers"]["Authorization"] == "[redacted]"
@@ -114,7 +137,8 @@ def test_event_dict_redacts_secrets_in_raw_events() -> None:
 
 def test_format_call_handles_bad_json() -> None:
     assert format_call("book", '{"date": "2026-12-01", "time": "18:00"}') == (
-        'book(date="2026-12-01", time="18:00")')
+        'book(date="2026-12-01", time="18:00")'
+    )
     assert format_call("book", "{not json") == "book({not json)"
     assert format_call("noargs", "") == "noargs()"
 
@@ -124,8 +148,9 @@ def test_records_write_events_transcript_summary_and_stereo_audio(tmp_path: Path
     run_dir = new_run_dir(tmp_path / "runs")
     meter_holder: list[SessionRecorder] = []
     hub = SessionHub([], clock=clock)
-    recorder = SessionRecorder(run_dir, latency=hub.latency, record_audio=True,
-                               meta={"graph": "weather"})
+    recorder = SessionRecorder(
+        run_dir, latency=hub.latency, record_audio=True, meta={"graph": "weather"}
+    )
     meter_holder.append(recorder)
     hub.observers.append(recorder)
     caller = np.full(4800, -6000, dtype="<i2").tobytes()  # 200 ms
@@ -137,7 +162,8 @@ def test_records_write_events_transcript_summary_and_stereo_audio(tmp_path: Path
     lines = [json.loads(x) for x in (run_dir / "events.jsonl").read_text().splitlines()]
     assert "sk-secret" not in (run_dir / "events.jsonl").read_text()
     assert {"type": "caller_text", "text": "What's the weather in Tokyo?"}.items() <= (
-        lines[2].items())
+        lines[2].items()
+    )
     audio_line = next(x for x in lines if x["type"] == "audio_delta")
     assert audio_line["audio"] == {"bytes": 4800}
     assert (run_dir / "transcript.txt").read_text().splitlines() == [
@@ -185,13 +211,21 @@ def test_graph_secrets_never_reach_console_or_records(tmp_path: Path) -> None:
     secret = "hunter2-from-env"
     out = io.StringIO()
     clock = Clock()
-    hub = SessionHub([ConsoleRenderer("text", out=out, color=False, secrets=frozenset({secret}))],
-                     clock=clock)
+    hub = SessionHub(
+        [ConsoleRenderer("text", out=out, color=False, secrets=frozenset({secret}))], clock=clock
+    )
     recorder = SessionRecorder(tmp_path, latency=hub.latency, secrets=frozenset({secret}))
     hub.observers.append(recorder)
     hub.caller_text(f"my code is {secret}")
-    hub.dispatch(ev.RealtimeToolEndEvent(agent=WEATHER, tool_name="t", call_id="c",
-                                         arguments=f'{{"code": "{secret}"}}', output=secret))
+    hub.dispatch(
+        ev.RealtimeToolEndEvent(
+            agent=WEATHER,
+            tool_name="t",
+            call_id="c",
+            arguments=f'{{"code": "{secret}"}}',
+            output=secret,
+        )
+    )
     hub.dispatch(ev.RealtimeTranscriptDoneEvent(item_id="i", transcript=f"Your code {secret}"))
     recorder.close()
     assert secret not in out.getvalue() and "[redacted]" in out.getvalue()

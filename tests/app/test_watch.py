@@ -49,9 +49,13 @@ def test_watch_reloads_a_running_session(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agentgraph", "run", str(graph), "--text", "--watch",
-         "--no-log"], cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "agentgraph", "run", str(graph), "--text", "--watch", "--no-log"],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     lines: list[str] = []
 
@@ -123,8 +127,15 @@ async def test_prompt_file_changes_reload_the_agent(tmp_path: Path) -> None:
     assert files == [graph, tmp_path / "prompts/booking.md"]
     notes: list[str] = []
     session = RecordingSession()
-    watcher = GraphWatcher(graph, session, compiled, note=notes.append,
-                           current_agent=lambda: "booking", files=files, interval_s=0.05)
+    watcher = GraphWatcher(
+        graph,
+        session,
+        compiled,
+        note=notes.append,
+        current_agent=lambda: "booking",
+        files=files,
+        interval_s=0.05,
+    )
     watcher.start()
     try:
         prompt = tmp_path / "prompts/booking.md"

@@ -11,8 +11,12 @@ import numpy as np
 
 def speak(text: str, path: Path, *, voice: str = "en-us", rate_wpm: int = 150) -> Path:
     """Write `text` as speech to `path` (22.05 kHz mono 16-bit, espeak-ng's own format)."""
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-w", str(path), text],
-                   check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-w", str(path), text],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
     return path
 
 

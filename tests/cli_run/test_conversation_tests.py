@@ -18,13 +18,20 @@ EXAMPLES = REPO / "examples" / "graphs"
 TEST_FILES = sorted(EXAMPLES.glob("*.tests.yaml"))
 
 
-def agentgraph(*args: str, cwd: Path = REPO,
-               timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def agentgraph(
+    *args: str, cwd: Path = REPO, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "agentgraph", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "agentgraph", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_every_example_graph_has_a_tests_file() -> None:
@@ -48,7 +55,7 @@ def test_example_conversation_tests_pass(tests_file: Path, tmp_path: Path) -> No
 def test_failed_expectations_fail_with_reasons_and_junit(tmp_path: Path) -> None:
     tests = tmp_path / "wrong.tests.yaml"
     tests.write_text(f"""
-graph: {EXAMPLES / 'weather.yaml'}
+graph: {EXAMPLES / "weather.yaml"}
 tests:
   - name: right
     turns:
@@ -68,8 +75,10 @@ tests:
     assert result.returncode == 1
     out = result.stdout
     assert "PASS right" in out and "FAIL wrong city and words" in out
-    assert ('turn 1: expected tool_call get_weather({"city": "Paris"}); got '
-            'get_weather({"city": "Tokyo"})') in out
+    assert (
+        'turn 1: expected tool_call get_weather({"city": "Paris"}); got '
+        'get_weather({"city": "Tokyo"})'
+    ) in out
     assert "turn 1: expected the agent to say 'raining frogs'; it said" in out
     assert "turn 1: expected handoff to nobody; got no handoff" in out
     assert "turn 1: expected an answer within 0 ms; took" in out
@@ -86,10 +95,14 @@ tests:
     [
         ("tests: 3", "expected a mapping with `tests:`"),
         ("tests:\n  - name: x\n", "each test needs `name:` and `turns:`"),
-        ("tests:\n  - name: x\n    turns:\n      - {user: hi, audio: a.wav}\n",
-         "a turn is `user: text` or `audio: file.wav`"),
-        ("tests:\n  - name: x\n    turns:\n      - {user: hi, expect: [sayz: x]}\n",
-         "unknown expectation 'sayz'"),
+        (
+            "tests:\n  - name: x\n    turns:\n      - {user: hi, audio: a.wav}\n",
+            "a turn is `user: text` or `audio: file.wav`",
+        ),
+        (
+            "tests:\n  - name: x\n    turns:\n      - {user: hi, expect: [sayz: x]}\n",
+            "unknown expectation 'sayz'",
+        ),
         ("tests:\n  - name: x\n    turns:\n      - {audio: missing.wav}\n", "file not found"),
         ("tests:\n  - name: x\n    operator: maybe\n    turns: []\n", "operator: approve"),
     ],
@@ -105,7 +118,7 @@ def test_bad_tests_files_say_where(tmp_path: Path, content: str, message: str) -
 def test_mocks_for_unknown_tools_fail_the_test(tmp_path: Path) -> None:
     tests = tmp_path / "m.tests.yaml"
     tests.write_text(f"""
-graph: {EXAMPLES / 'weather.yaml'}
+graph: {EXAMPLES / "weather.yaml"}
 tests:
   - name: typo in mock
     mocks: {{get_wether: sunny}}

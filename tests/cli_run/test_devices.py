@@ -14,11 +14,17 @@ from tests.transports.alsa_rig import AlsaRig
 REPO = Path(__file__).resolve().parents[2]
 
 
-def agentgraph(*args: str, env: dict[str, str] | None = None,
-               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def agentgraph(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "agentgraph", *args], cwd=REPO, env=env or dict(os.environ),
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        [sys.executable, "-m", "agentgraph", *args],
+        cwd=REPO,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -34,8 +40,9 @@ def test_devices_lists_the_alsa_file_device(tmp_path: Path) -> None:
         result = agentgraph("devices", env=rig.env)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert any("default" in line and "[default input, default output]" in line
-               for line in lines), result.stdout
+    assert any("default" in line and "[default input, default output]" in line for line in lines), (
+        result.stdout
+    )
     assert any("agentgraph_mic" in line for line in lines)
 
 
@@ -65,8 +72,9 @@ def test_missing_portaudio_is_one_line_not_a_traceback(tmp_path: Path) -> None:
         (("--input-device", "nosuchmic"), "no input device 'nosuchmic'"),
     ],
 )
-def test_microphone_mode_device_errors(tmp_path: Path, flags: tuple[str, ...],
-                                       expected: str) -> None:
+def test_microphone_mode_device_errors(
+    tmp_path: Path, flags: tuple[str, ...], expected: str
+) -> None:
     env = no_sound_card(tmp_path)
     result = agentgraph("run", "examples/graphs/weather.yaml", "--no-log", *flags, env=env)
     assert result.returncode == 2, result.stderr

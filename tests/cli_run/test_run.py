@@ -19,13 +19,19 @@ REPO = Path(__file__).resolve().parents[2]
 WEATHER = str(REPO / "examples/graphs/weather.yaml")
 
 
-def agentgraph(*args: str, cwd: Path, stdin: str | None = None,
-               timeout: float = 90) -> subprocess.CompletedProcess[str]:
+def agentgraph(
+    *args: str, cwd: Path, stdin: str | None = None, timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return subprocess.run(
-        [sys.executable, "-m", "agentgraph", *args], cwd=cwd, env=env, capture_output=True,
-        text=True, timeout=timeout, input=stdin if stdin is not None else "",
+        [sys.executable, "-m", "agentgraph", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=stdin if stdin is not None else "",
     )
 
 
@@ -36,8 +42,15 @@ def only_run_dir(cwd: Path) -> Path:
 
 
 def test_readme_command_prints_the_conversation_and_writes_speech(tmp_path: Path) -> None:
-    result = agentgraph("run", WEATHER, "--say", "What's the weather in Tokyo?",
-                        "--output", "reply.wav", cwd=tmp_path)
+    result = agentgraph(
+        "run",
+        WEATHER,
+        "--say",
+        "What's the weather in Tokyo?",
+        "--output",
+        "reply.wav",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("model: embedded offline engine at ws://127.0.0.1:")
@@ -72,8 +85,17 @@ def test_wav_input_any_format_fast_with_stereo_recording(tmp_path: Path) -> None
     add_noise_floor(spoken)
     # 48 kHz, 24-bit, stereo: converted to 24 kHz mono pcm16 on the way in
     reencode(spoken, tmp_path / "caller.wav", rate_hz=48000, width=3, channels=2)
-    result = agentgraph("run", WEATHER, "--input", "caller.wav", "--output", "reply.wav",
-                        "--fast", "--record", cwd=tmp_path)
+    result = agentgraph(
+        "run",
+        WEATHER,
+        "--input",
+        "caller.wav",
+        "--output",
+        "reply.wav",
+        "--fast",
+        "--record",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "you: (spoke" in result.stdout
     assert '-> get_weather(city="Paris")' in result.stdout
@@ -90,8 +112,16 @@ def test_wav_input_any_format_fast_with_stereo_recording(tmp_path: Path) -> None
 
 
 def test_log_dir_holds_the_records(tmp_path: Path) -> None:
-    result = agentgraph("run", WEATHER, "--say", "Weather in Rome?", "--log-dir", "logs/one",
-                        "--quiet", cwd=tmp_path)
+    result = agentgraph(
+        "run",
+        WEATHER,
+        "--say",
+        "Weather in Rome?",
+        "--log-dir",
+        "logs/one",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     names = sorted(p.name for p in (tmp_path / "logs/one").iterdir())
     assert names == ["events.jsonl", "summary.json", "transcript.txt"]
@@ -100,9 +130,14 @@ def test_log_dir_holds_the_records(tmp_path: Path) -> None:
 
 def test_manual_turns_commit_the_whole_file(tmp_path: Path) -> None:
     graph = tmp_path / "manual.yaml"
-    graph.write_text((REPO / "examples/graphs/weather.yaml").read_text().replace(
-        "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
-        "turn_detection: none"))
+    graph.write_text(
+        (REPO / "examples/graphs/weather.yaml")
+        .read_text()
+        .replace(
+            "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
+            "turn_detection: none",
+        )
+    )
     speak("What's the weather in Sydney?", tmp_path / "caller.wav")
     result = agentgraph("run", str(graph), "--input", "caller.wav", "--fast", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -112,8 +147,9 @@ def test_manual_turns_commit_the_whole_file(tmp_path: Path) -> None:
 
 
 def test_json_lines_and_quiet(tmp_path: Path) -> None:
-    result = agentgraph("run", WEATHER, "--say", "Weather in London?", "--json", "--no-log",
-                        cwd=tmp_path)
+    result = agentgraph(
+        "run", WEATHER, "--say", "Weather in London?", "--json", "--no-log", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
     types = [r["type"] for r in records]
@@ -124,8 +160,9 @@ def test_json_lines_and_quiet(tmp_path: Path) -> None:
             assert set(r["audio"]) == {"bytes"}
     assert not (tmp_path / "runs").exists()
 
-    quiet = agentgraph("run", WEATHER, "--say", "Weather in London?", "--quiet", "--no-log",
-                       cwd=tmp_path)
+    quiet = agentgraph(
+        "run", WEATHER, "--say", "Weather in London?", "--quiet", "--no-log", cwd=tmp_path
+    )
     assert quiet.returncode == 0, quiet.stderr
     lines = quiet.stdout.splitlines()
     assert lines[0] == "you: Weather in London?"
@@ -134,8 +171,15 @@ def test_json_lines_and_quiet(tmp_path: Path) -> None:
 
 
 def test_text_mode_reads_typed_lines_until_quit(tmp_path: Path) -> None:
-    result = agentgraph("run", WEATHER, "--text", "--quiet", "--no-log", cwd=tmp_path,
-                        stdin="What's the weather in Tokyo?\nWeather in Lisbon?\n/quit\nignored\n")
+    result = agentgraph(
+        "run",
+        WEATHER,
+        "--text",
+        "--quiet",
+        "--no-log",
+        cwd=tmp_path,
+        stdin="What's the weather in Tokyo?\nWeather in Lisbon?\n/quit\nignored\n",
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "you: What's the weather in Tokyo?"

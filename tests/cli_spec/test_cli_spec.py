@@ -15,9 +15,18 @@ from agentgraph.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "graphs"
 ACCEPTANCE = ROOT / "tests" / "spec" / "data" / "acceptance.yaml"
-HEAVY = ("agentgraph.realtime", "agentgraph.audio", "agentgraph.engine", "agentgraph.models",
-         "agentgraph.transports", "agentgraph.compile.compiler", "agentgraph_demo", "numpy",
-         "sounddevice", "websockets")
+HEAVY = (
+    "agentgraph.realtime",
+    "agentgraph.audio",
+    "agentgraph.engine",
+    "agentgraph.models",
+    "agentgraph.transports",
+    "agentgraph.compile.compiler",
+    "agentgraph_demo",
+    "numpy",
+    "sounddevice",
+    "websockets",
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -43,12 +52,16 @@ def test_validate_findings_exit_1_and_prints_every_finding(
     code, out, _ = run(capsys, "validate", str(ACCEPTANCE))
     assert code == 1
     assert [line.split(": ")[1] for line in out.splitlines() if ": error AG" in line] == [
-        "error AG106", "error AG202", "error AG101"]
+        "error AG106",
+        "error AG202",
+        "error AG101",
+    ]
     assert f"{ACCEPTANCE}:9:16: error AG202: handoff target 'bookng' is not an agent" in out
 
 
-def test_validate_passes_over_conversation_test_files(capsys: pytest.CaptureFixture[str],
-                                                     tmp_path: Path) -> None:
+def test_validate_passes_over_conversation_test_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     tests_file = tmp_path / "weather.tests.yaml"
     tests_file.write_text("graph: weather.yaml\ntests: []\n")
     code, out, _ = run(capsys, "validate", str(EXAMPLES / "weather.yaml"), str(tests_file))
@@ -59,32 +72,39 @@ def test_validate_passes_over_conversation_test_files(capsys: pytest.CaptureFixt
 
 
 def test_validate_unreadable_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run(capsys, "validate", str(EXAMPLES / "weather.yaml"),
-                       str(tmp_path / "missing.yaml"))
+    code, out, _ = run(
+        capsys, "validate", str(EXAMPLES / "weather.yaml"), str(tmp_path / "missing.yaml")
+    )
     assert code == 2
     assert "AG001" in out
 
 
-def test_validate_json(capsys: pytest.CaptureFixture[str],
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLINIC_NAME", raising=False)
-    code, out, _ = run(capsys, "validate", "--format", "json", str(ACCEPTANCE),
-                       str(EXAMPLES / "weather.yaml"))
+    code, out, _ = run(
+        capsys, "validate", "--format", "json", str(ACCEPTANCE), str(EXAMPLES / "weather.yaml")
+    )
     assert code == 1
     payload = json.loads(out)
     bad, good = payload["files"]
     assert payload["valid"] is False
     assert [f["code"] for f in bad["findings"]] == ["AG106", "AG202", "AG101"]
     assert bad["findings"][2]["line"] == 12 and bad["errors"] == 3
-    assert good == {"file": str(EXAMPLES / "weather.yaml"), "valid": True, "errors": 0,
-                    "warnings": 0, "findings": []}
+    assert good == {
+        "file": str(EXAMPLES / "weather.yaml"),
+        "valid": True,
+        "errors": 0,
+        "warnings": 0,
+        "findings": [],
+    }
 
 
 def test_validate_import_reports_import_problems_as_findings(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     graph = tmp_path / "g.yaml"
-    graph.write_text(textwrap.dedent("""\
+    graph.write_text(
+        textwrap.dedent("""\
         version: 1
         name: imports
         tools:
@@ -93,7 +113,8 @@ def test_validate_import_reports_import_problems_as_findings(
           missing: {entry_point: not_installed_tool}
         agents:
           a: {instructions: x, tools: [weather, gone, missing]}
-        """))
+        """)
+    )
     code, out, _ = run(capsys, "validate", str(graph))
     assert code == 0, out  # without --import nothing is imported or checked
     code, out, err = run(capsys, "validate", "--import", str(graph))
@@ -116,7 +137,8 @@ def test_validate_import_checks_guardrail_signatures(
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     graph = tmp_path / "g.yaml"
-    graph.write_text(textwrap.dedent("""\
+    graph.write_text(
+        textwrap.dedent("""\
         version: 1
         name: guards
         tools:
@@ -127,11 +149,11 @@ def test_validate_import_checks_guardrail_signatures(
           limit: {ref: "my_guards_mod:LIMIT"}
         agents:
           a: {instructions: x, tools: [loose], guardrails: [two, ok, limit]}
-        """))
+        """)
+    )
     code, out, _ = run(capsys, "validate", "--import", str(graph))
     assert code == 1
-    assert (f"{graph}:4:16: warning AG404: tool 'loose': parameter(s) city have no type hint"
-            in out)
+    assert f"{graph}:4:16: warning AG404: tool 'loose': parameter(s) city have no type hint" in out
     errors = [line for line in out.splitlines() if ": error " in line]
     assert errors == [
         f"{graph}:6:14: error AG402: guardrail 'two' must take three arguments "
@@ -163,16 +185,16 @@ def test_graph_mermaid_and_dot(capsys: pytest.CaptureFixture[str]) -> None:
     assert '"guard:support:no_prices" [label="guardrail: no_prices", shape=hexagon];' in out
 
 
-def test_graph_of_an_invalid_file_prints_findings(capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_graph_of_an_invalid_file_prints_findings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CLINIC_NAME", raising=False)
     code, out, err = run(capsys, "graph", str(ACCEPTANCE))
     assert code == 1 and out == ""
     assert "AG202" in err and err.rstrip().endswith("3 error(s), 0 warning(s)")
 
 
-def test_init_scaffolds_a_valid_graph(capsys: pytest.CaptureFixture[str],
-                                      tmp_path: Path) -> None:
+def test_init_scaffolds_a_valid_graph(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, _ = run(capsys, "init", "Front Desk", "--dir", str(tmp_path))
     assert code == 0 and "created" in out
     graph = tmp_path / "front_desk.yaml"
@@ -186,8 +208,9 @@ def test_init_scaffolds_a_valid_graph(capsys: pytest.CaptureFixture[str],
     assert code == 2 and "already exists" in err
 
 
-def test_init_inside_a_checkout_points_at_its_schema(capsys: pytest.CaptureFixture[str],
-                                                     tmp_path: Path) -> None:
+def test_init_inside_a_checkout_points_at_its_schema(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     (tmp_path / "schemas").mkdir()
     (tmp_path / "schemas" / "agentgraph.schema.json").write_text("{}")
     (tmp_path / "graphs").mkdir()
@@ -201,8 +224,13 @@ def test_tools_list_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "tools")
     assert code == 0
     line = next(x for x in out.splitlines() if " get_weather " in x)
-    assert line.split() == ["tool", "get_weather", "agentgraph-demo", "0.1.0",
-                            "agentgraph_demo.weather:get_weather"]
+    assert line.split() == [
+        "tool",
+        "get_weather",
+        "agentgraph-demo",
+        "0.1.0",
+        "agentgraph_demo.weather:get_weather",
+    ]
     code, out, _ = run(capsys, "tools", "--describe", "book_appointment", "--format", "json")
     assert code == 0
     info = json.loads(out)
@@ -214,8 +242,11 @@ def test_tools_list_and_describe(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["validate", "examples/graphs/weather.yaml", "examples/graphs/triage.yaml"],
-     ["tools"]],
+    [
+        ["--help"],
+        ["validate", "examples/graphs/weather.yaml", "examples/graphs/triage.yaml"],
+        ["tools"],
+    ],
 )
 def test_help_and_validate_do_not_import_the_runtime(argv: list[str]) -> None:
     code = textwrap.dedent(f"""
@@ -226,15 +257,19 @@ def test_help_and_validate_do_not_import_the_runtime(argv: list[str]) -> None:
         assert rc == 0, rc
         assert not heavy, heavy
     """)
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60, capture_output=True
+    )
 
 
-def test_validate_strict_fails_on_warnings(capsys: pytest.CaptureFixture[str],
-                                           tmp_path: Path) -> None:
+def test_validate_strict_fails_on_warnings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     graph = tmp_path / "w.yaml"
-    graph.write_text("version: 1\nname: w\ntools: {unused: {entry_point: get_weather}}\n"
-                     "agents: {a: {instructions: x}}\n")
+    graph.write_text(
+        "version: 1\nname: w\ntools: {unused: {entry_point: get_weather}}\n"
+        "agents: {a: {instructions: x}}\n"
+    )
     code, out, _ = run(capsys, "validate", str(graph))
     assert code == 0 and "warning AG304: tool 'unused' is not used by any agent" in out
     code, out, _ = run(capsys, "validate", "--strict", str(graph))

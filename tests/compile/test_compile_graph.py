@@ -28,8 +28,14 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "graphs"
 
 
 def tool_view(tool: FunctionTool) -> tuple[Any, ...]:
-    return (tool.name, tool.description, tool.params_json_schema, tool.needs_approval,
-            tool.timeout_s, tool.approval)
+    return (
+        tool.name,
+        tool.description,
+        tool.params_json_schema,
+        tool.needs_approval,
+        tool.timeout_s,
+        tool.approval,
+    )
 
 
 def agent_view(agent: RealtimeAgent) -> tuple[Any, ...]:
@@ -57,34 +63,59 @@ def test_triage_equals_hand_written_agents() -> None:
     compiled = compile_graph(load_graph(EXAMPLES / "triage.yaml", env={}))
     spec = compiled.spec
     check = function_tool(check_availability)
-    book = function_tool(book_appointment, approval=ApprovalPolicy(
-        when=parse_condition("time < '09:00' or time > '17:00'"), by="caller",
-        message="Book {date} at {time}?", timeout_s=30.0))
+    book = function_tool(
+        book_appointment,
+        approval=ApprovalPolicy(
+            when=parse_condition("time < '09:00' or time > '17:00'"),
+            by="caller",
+            message="Book {date} at {time}?",
+            timeout_s=30.0,
+        ),
+    )
     kb = function_tool(search_knowledge_base)
     triage = RealtimeAgent(name="triage", instructions=spec.instructions["triage"])
-    booking = RealtimeAgent(name="booking", instructions=spec.instructions["booking"],
-                            tools=[check, book],
-                            handoff_description="Books, checks and confirms appointments.")
+    booking = RealtimeAgent(
+        name="booking",
+        instructions=spec.instructions["booking"],
+        tools=[check, book],
+        handoff_description="Books, checks and confirms appointments.",
+    )
     support = RealtimeAgent(
-        name="support", instructions=spec.instructions["support"], tools=[kb],
-        handoff_description="Answers questions about opening hours, insurance and parking.")
+        name="support",
+        instructions=spec.instructions["support"],
+        tools=[kb],
+        handoff_description="Answers questions about opening hours, insurance and parking.",
+    )
     triage.handoffs = [booking, support]
     booking.handoffs = [triage]
-    support.handoffs = [triage, handoff(
-        booking, tool_description_override="The caller wants to book after their question.")]
+    support.handoffs = [
+        triage,
+        handoff(
+            booking, tool_description_override="The caller wants to book after their question."
+        ),
+    ]
 
     assert compiled.starting_agent is compiled.agents["triage"]
     for hand in (triage, booking, support):
         assert agent_view(compiled.agents[hand.name]) == agent_view(hand)
     assert "Greet the caller" in str(triage.instructions)
     # the same settings a user would pass as RealtimeRunConfig(model_settings=...)
-    by_hand = {"model_name": "gpt-realtime", "voice": "ash",
-               "input_audio_transcription": {"model": "gpt-4o-mini-transcribe"},
-               "turn_detection": {"type": "server_vad", "threshold": 0.5,
-                                  "prefix_padding_ms": 300, "silence_duration_ms": 600,
-                                  "create_response": True, "interrupt_response": True}}
-    assert normalize_model_settings(compiled.run_config["model_settings"]) == \
-        normalize_model_settings(by_hand)
+    by_hand = {
+        "model_name": "gpt-realtime",
+        "voice": "ash",
+        "input_audio_transcription": {"model": "gpt-4o-mini-transcribe"},
+        "turn_detection": {
+            "type": "server_vad",
+            "threshold": 0.5,
+            "prefix_padding_ms": 300,
+            "silence_duration_ms": 600,
+            "create_response": True,
+            "interrupt_response": True,
+        },
+    }
+    assert normalize_model_settings(
+        compiled.run_config["model_settings"]
+    ) == normalize_model_settings(by_hand)
     assert compiled.model.provider == "auto" and compiled.model.api_key is None
 
 
@@ -101,9 +132,10 @@ async def test_compiled_tools_run_and_approvals_follow_the_rule(
     assert await book.requires_approval({"date": "2030-01-02", "time": "17:30"})
     assert not await book.requires_approval({"date": "2030-01-02", "time": "10:00"})
     assert book.approval is not None
-    assert book.approval.render_message("book_appointment", {"date": "2030-01-02",
-                                                             "time": "08:00"}) \
+    assert (
+        book.approval.render_message("book_appointment", {"date": "2030-01-02", "time": "08:00"})
         == "Book 2030-01-02 at 08:00?"
+    )
     ctx = ToolContext(session=None, agent=agent, call_id="call_1")
     out = await book.on_invoke_tool(ctx, '{"date": "2030-01-02", "time": "10:00", "name": "Jo"}')
     assert str(out).startswith("Booked Jo on 2030-01-02 at 10:00")
@@ -142,9 +174,9 @@ def test_sip_front_desk_builtins_and_settings() -> None:
     hang_up, transfer = reception.tools[1], reception.tools[2]
     assert tool_view(hang_up) == tool_view(dataclasses.replace(end_call, name="hang_up"))
     assert transfer.name == "transfer"
-    assert transfer.approval == ApprovalPolicy(by="operator",
-                                               message="Transfer the caller to {target}?",
-                                               timeout_s=30.0)
+    assert transfer.approval == ApprovalPolicy(
+        by="operator", message="Transfer the caller to {target}?", timeout_s=30.0
+    )
     assert transfer.params_json_schema == transfer_call.params_json_schema
     sip = compiled.sip
     assert sip is not None
@@ -171,8 +203,9 @@ agents:
     assert xfer.approval is None and xfer.name == "xfer"
 
 
-def test_function_tool_targets_get_overrides(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_function_tool_targets_get_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "my_ft_tools.py").write_text(
         "from agentgraph.realtime import function_tool\n"
         "def _lookup(code: str) -> str:\n"
@@ -204,12 +237,16 @@ agents: {a: {instructions: x, tools: [find, lookup, other]}}
 
 def test_plugin_problems_are_plugin_errors() -> None:
     with pytest.raises(PluginError, match=r"tools\.t: cannot import"):
-        compile_text("version: 1\nname: x\ntools: {t: {ref: 'nope_mod_x:f'}}\n"
-                     "agents: {a: {instructions: x, tools: [t]}}\n")
+        compile_text(
+            "version: 1\nname: x\ntools: {t: {ref: 'nope_mod_x:f'}}\n"
+            "agents: {a: {instructions: x, tools: [t]}}\n"
+        )
     with pytest.raises(PluginError, match=r"guardrails\.g: .* is not a function"):
-        compile_text("version: 1\nname: x\n"
-                     "guardrails: {g: {ref: 'agentgraph_demo.weather:WEATHER'}}\n"
-                     "agents: {a: {instructions: x, guardrails: [g]}}\n")
+        compile_text(
+            "version: 1\nname: x\n"
+            "guardrails: {g: {ref: 'agentgraph_demo.weather:WEATHER'}}\n"
+            "agents: {a: {instructions: x, guardrails: [g]}}\n"
+        )
 
 
 async def test_check_guardrail_asks_a_text_model() -> None:
@@ -235,7 +272,10 @@ agents: {{a: {{instructions: x, guardrails: [no_refunds]}}}}
 """)
         guard = compiled.starting_agent.output_guardrails[0]
         assert (guard.get_name(), guard.message, guard.debounce_length) == (
-            "no_refunds", "Refunds are decided by billing.", 20)
+            "no_refunds",
+            "Refunds are decided by billing.",
+            20,
+        )
         assert (await guard.run(None, None, "You get a full refund.")).tripwire_triggered
         assert not (await guard.run(None, None, "See you at ten.")).tripwire_triggered
         assert chat.requests[0]["model"] == "judge-1"
@@ -251,16 +291,19 @@ def test_every_example_compiles_and_has_valid_tools() -> None:
         normalize_model_settings(compiled.run_config["model_settings"])
 
 
-async def test_async_function_targets_are_wrapped(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_async_function_targets_are_wrapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "my_async_tools.py").write_text(
         "async def quote(item: str, qty: int = 1) -> str:\n"
         "    '''Quote an item.\n\n    Args:\n        item: what.\n        qty: how many.\n    '''\n"
         "    return f'{qty} x {item}'\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    compiled = compile_text("version: 1\nname: a\ntools: {quote: {ref: 'my_async_tools:quote', "
-                            "timeout_s: 2}}\nagents: {a: {instructions: x, tools: [quote]}}\n")
+    compiled = compile_text(
+        "version: 1\nname: a\ntools: {quote: {ref: 'my_async_tools:quote', "
+        "timeout_s: 2}}\nagents: {a: {instructions: x, tools: [quote]}}\n"
+    )
     (tool,) = compiled.starting_agent.tools
     assert tool.description == "Quote an item."
     assert tool.params_json_schema["properties"]["qty"]["description"] == "how many."

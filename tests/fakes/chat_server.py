@@ -63,17 +63,31 @@ class FakeChatServer:
             self.requests.append(request)
             self.headers.append(headers)
             if self.status != 200:
-                await self._write(writer, self.status, {"error": {
-                    "message": "scripted failure", "type": "server_error"}})
+                await self._write(
+                    writer,
+                    self.status,
+                    {"error": {"message": "scripted failure", "type": "server_error"}},
+                )
                 return
             content = self.reply(request)
-            await self._write(writer, 200, {
-                "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
-                "created": 0, "model": request.get("model", "fake"),
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-            })
+            await self._write(
+                writer,
+                200,
+                {
+                    "id": f"chatcmpl-{len(self.requests)}",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": request.get("model", "fake"),
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": content},
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                },
+            )
         finally:
             writer.close()
 
@@ -82,6 +96,7 @@ class FakeChatServer:
         data = json.dumps(payload).encode()
         writer.write(
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode() + data
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n".encode()
+            + data
         )
         await writer.drain()

@@ -38,17 +38,29 @@ from websockets.exceptions import ConnectionClosed
 __all__ = ["FakeConnection", "FakeRealtimeServer", "FakeResponse"]
 
 DEFAULT_SESSION: dict[str, Any] = {
-    "type": "realtime", "object": "realtime.session", "model": "gpt-realtime",
-    "output_modalities": ["audio"], "instructions": "default", "tools": [],
-    "tool_choice": "auto", "max_output_tokens": "inf",
+    "type": "realtime",
+    "object": "realtime.session",
+    "model": "gpt-realtime",
+    "output_modalities": ["audio"],
+    "instructions": "default",
+    "tools": [],
+    "tool_choice": "auto",
+    "max_output_tokens": "inf",
     "audio": {
-        "input": {"format": {"type": "audio/pcm", "rate": 24000}, "transcription": None,
-                  "noise_reduction": None,
-                  "turn_detection": {"type": "server_vad", "threshold": 0.5,
-                                     "prefix_padding_ms": 300, "silence_duration_ms": 200,
-                                     "create_response": True, "interrupt_response": True}},
-        "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "marin",
-                   "speed": 1.0},
+        "input": {
+            "format": {"type": "audio/pcm", "rate": 24000},
+            "transcription": None,
+            "noise_reduction": None,
+            "turn_detection": {
+                "type": "server_vad",
+                "threshold": 0.5,
+                "prefix_padding_ms": 300,
+                "silence_duration_ms": 200,
+                "create_response": True,
+                "interrupt_response": True,
+            },
+        },
+        "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": "marin", "speed": 1.0},
     },
 }
 
@@ -76,84 +88,181 @@ class FakeResponse:
         self.done = False
 
     async def start(self) -> FakeResponse:
-        await self.conn.send({"type": "response.created", "response": {
-            "object": "realtime.response", "id": self.id, "status": "in_progress",
-            "output": [], "usage": None}})
+        await self.conn.send(
+            {
+                "type": "response.created",
+                "response": {
+                    "object": "realtime.response",
+                    "id": self.id,
+                    "status": "in_progress",
+                    "output": [],
+                    "usage": None,
+                },
+            }
+        )
         return self
 
     async def add_message(self, item_id: str | None = None) -> str:
         item_id = item_id or self.conn.new_id("item")
-        item = {"id": item_id, "object": "realtime.item", "type": "message",
-                "role": "assistant", "status": "in_progress", "content": []}
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "assistant",
+            "status": "in_progress",
+            "content": [],
+        }
         self.output.append(item)
         index = len(self.output) - 1
-        await self.conn.send({"type": "response.output_item.added", "response_id": self.id,
-                              "output_index": index, "item": item})
-        await self.conn.send({"type": "conversation.item.added", "previous_item_id": None,
-                              "item": item})
-        await self.conn.send({"type": "response.content_part.added", "response_id": self.id,
-                              "item_id": item_id, "output_index": index, "content_index": 0,
-                              "part": {"type": "audio", "transcript": ""}})
+        await self.conn.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.id,
+                "output_index": index,
+                "item": item,
+            }
+        )
+        await self.conn.send(
+            {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+        )
+        await self.conn.send(
+            {
+                "type": "response.content_part.added",
+                "response_id": self.id,
+                "item_id": item_id,
+                "output_index": index,
+                "content_index": 0,
+                "part": {"type": "audio", "transcript": ""},
+            }
+        )
         return item_id
 
     def _index(self, item_id: str) -> int:
         return next(i for i, item in enumerate(self.output) if item["id"] == item_id)
 
     async def transcript_delta(self, item_id: str, delta: str) -> None:
-        await self.conn.send({"type": "response.output_audio_transcript.delta",
-                              "response_id": self.id, "item_id": item_id,
-                              "output_index": self._index(item_id), "content_index": 0,
-                              "delta": delta})
+        await self.conn.send(
+            {
+                "type": "response.output_audio_transcript.delta",
+                "response_id": self.id,
+                "item_id": item_id,
+                "output_index": self._index(item_id),
+                "content_index": 0,
+                "delta": delta,
+            }
+        )
 
     async def audio_delta(self, item_id: str, audio: bytes) -> None:
-        await self.conn.send({"type": "response.output_audio.delta", "response_id": self.id,
-                              "item_id": item_id, "output_index": self._index(item_id),
-                              "content_index": 0,
-                              "delta": base64.b64encode(audio).decode()})
+        await self.conn.send(
+            {
+                "type": "response.output_audio.delta",
+                "response_id": self.id,
+                "item_id": item_id,
+                "output_index": self._index(item_id),
+                "content_index": 0,
+                "delta": base64.b64encode(audio).decode(),
+            }
+        )
 
-    async def finish_message(self, item_id: str, transcript: str,
-                             status: str = "completed") -> None:
+    async def finish_message(
+        self, item_id: str, transcript: str, status: str = "completed"
+    ) -> None:
         index = self._index(item_id)
-        base = {"response_id": self.id, "item_id": item_id, "output_index": index,
-                "content_index": 0}
+        base = {
+            "response_id": self.id,
+            "item_id": item_id,
+            "output_index": index,
+            "content_index": 0,
+        }
         await self.conn.send({"type": "response.output_audio.done", **base})
-        await self.conn.send({"type": "response.output_audio_transcript.done", **base,
-                              "transcript": transcript})
-        await self.conn.send({"type": "response.content_part.done", **base,
-                              "part": {"type": "audio", "transcript": transcript}})
-        item = {**self.output[index], "status": status,
-                "content": [{"type": "output_audio", "transcript": transcript}]}
+        await self.conn.send(
+            {"type": "response.output_audio_transcript.done", **base, "transcript": transcript}
+        )
+        await self.conn.send(
+            {
+                "type": "response.content_part.done",
+                **base,
+                "part": {"type": "audio", "transcript": transcript},
+            }
+        )
+        item = {
+            **self.output[index],
+            "status": status,
+            "content": [{"type": "output_audio", "transcript": transcript}],
+        }
         self.output[index] = item
-        await self.conn.send({"type": "response.output_item.done", "response_id": self.id,
-                              "output_index": index, "item": item})
-        await self.conn.send({"type": "conversation.item.done", "previous_item_id": None,
-                              "item": item})
+        await self.conn.send(
+            {
+                "type": "response.output_item.done",
+                "response_id": self.id,
+                "output_index": index,
+                "item": item,
+            }
+        )
+        await self.conn.send(
+            {"type": "conversation.item.done", "previous_item_id": None, "item": item}
+        )
 
     async def add_function_call(self, name: str, arguments: str, call_id: str) -> str:
         item_id = self.conn.new_id("item")
-        item = {"id": item_id, "object": "realtime.item", "type": "function_call",
-                "status": "in_progress", "call_id": call_id, "name": name, "arguments": ""}
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": call_id,
+            "name": name,
+            "arguments": "",
+        }
         self.output.append(item)
         index = len(self.output) - 1
-        await self.conn.send({"type": "response.output_item.added", "response_id": self.id,
-                              "output_index": index, "item": item})
-        await self.conn.send({"type": "conversation.item.added", "previous_item_id": None,
-                              "item": item})
+        await self.conn.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.id,
+                "output_index": index,
+                "item": item,
+            }
+        )
+        await self.conn.send(
+            {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+        )
         half = len(arguments) // 2
         for part in (arguments[:half], arguments[half:]):
-            await self.conn.send({"type": "response.function_call_arguments.delta",
-                                  "response_id": self.id, "item_id": item_id,
-                                  "output_index": index, "call_id": call_id, "delta": part})
-        await self.conn.send({"type": "response.function_call_arguments.done",
-                              "response_id": self.id, "item_id": item_id,
-                              "output_index": index, "call_id": call_id, "name": name,
-                              "arguments": arguments})
+            await self.conn.send(
+                {
+                    "type": "response.function_call_arguments.delta",
+                    "response_id": self.id,
+                    "item_id": item_id,
+                    "output_index": index,
+                    "call_id": call_id,
+                    "delta": part,
+                }
+            )
+        await self.conn.send(
+            {
+                "type": "response.function_call_arguments.done",
+                "response_id": self.id,
+                "item_id": item_id,
+                "output_index": index,
+                "call_id": call_id,
+                "name": name,
+                "arguments": arguments,
+            }
+        )
         done = {**item, "status": "completed", "arguments": arguments}
         self.output[index] = done
-        await self.conn.send({"type": "response.output_item.done", "response_id": self.id,
-                              "output_index": index, "item": done})
-        await self.conn.send({"type": "conversation.item.done", "previous_item_id": None,
-                              "item": done})
+        await self.conn.send(
+            {
+                "type": "response.output_item.done",
+                "response_id": self.id,
+                "output_index": index,
+                "item": done,
+            }
+        )
+        await self.conn.send(
+            {"type": "conversation.item.done", "previous_item_id": None, "item": done}
+        )
         return item_id
 
     async def end(self, status: str = "completed", reason: str | None = None) -> None:
@@ -163,10 +272,19 @@ class FakeResponse:
         if self.conn.active_response is self:
             self.conn.active_response = None
         details = None if reason is None else {"type": status, "reason": reason}
-        await self.conn.send({"type": "response.done", "response": {
-            "object": "realtime.response", "id": self.id, "status": status,
-            "status_details": details, "output": self.output,
-            "usage": {"total_tokens": 10, "input_tokens": 5, "output_tokens": 5}}})
+        await self.conn.send(
+            {
+                "type": "response.done",
+                "response": {
+                    "object": "realtime.response",
+                    "id": self.id,
+                    "status": status,
+                    "status_details": details,
+                    "output": self.output,
+                    "usage": {"total_tokens": 10, "input_tokens": 5, "output_tokens": 5},
+                },
+            }
+        )
 
 
 class FakeConnection:
@@ -202,7 +320,11 @@ class FakeConnection:
         return [e for e in self.received if e["type"] == kind]
 
     async def wait_for(
-        self, kind: str, *, count: int = 1, timeout: float = 5.0,
+        self,
+        kind: str,
+        *,
+        count: int = 1,
+        timeout: float = 5.0,
         where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
         """Wait until `count` events of `kind` (matching `where`) arrived; return the last."""
@@ -235,9 +357,18 @@ class FakeConnection:
         self.ws.transport.abort()
 
     async def error(self, code: str, message: str, event_id: str | None = None) -> None:
-        await self.send({"type": "error", "error": {
-            "type": "invalid_request_error", "code": code, "message": message, "param": None,
-            "event_id": event_id}})
+        await self.send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "param": None,
+                    "event_id": event_id,
+                },
+            }
+        )
 
     # -- scripted server behaviour
 
@@ -251,19 +382,23 @@ class FakeConnection:
         return await resp.start()
 
     async def respond_audio(
-        self, transcript: str, *, audio: bytes = b"\x00\x00" * 2400, chunks: int = 2,
+        self,
+        transcript: str,
+        *,
+        audio: bytes = b"\x00\x00" * 2400,
+        chunks: int = 2,
     ) -> tuple[str, str]:
         """A whole spoken response (§6a). Returns `(response_id, item_id)`."""
         resp = await self.begin_response()
         item_id = await resp.add_message()
         words = transcript.split(" ")
         size = max(2, len(audio) // max(1, chunks) // 2 * 2)
-        pieces = [audio[i:i + size] for i in range(0, len(audio), size)] or [b""]
+        pieces = [audio[i : i + size] for i in range(0, len(audio), size)] or [b""]
         for index, piece in enumerate(pieces):
             if index < len(words):
                 await resp.transcript_delta(item_id, (" " if index else "") + words[index])
             await resp.audio_delta(item_id, piece)
-        rest = words[len(pieces):]
+        rest = words[len(pieces) :]
         if rest:
             await resp.transcript_delta(item_id, " " + " ".join(rest))
         await resp.finish_message(item_id, transcript)
@@ -271,7 +406,10 @@ class FakeConnection:
         return resp.id, item_id
 
     async def respond_function_call(
-        self, name: str, arguments: dict[str, Any] | str, call_id: str | None = None,
+        self,
+        name: str,
+        arguments: dict[str, Any] | str,
+        call_id: str | None = None,
     ) -> str:
         """A response that only calls a function (§6b). Returns the call id."""
         call_id = call_id or self.new_id("call")
@@ -284,24 +422,42 @@ class FakeConnection:
     async def user_turn(self, transcript: str | None = None) -> str:
         """Server-VAD caller turn: speech started/stopped, committed, user item (§6a)."""
         item_id = self.new_id("item")
-        await self.send({"type": "input_audio_buffer.speech_started",
-                         "audio_start_ms": 100, "item_id": item_id})
-        await self.send({"type": "input_audio_buffer.speech_stopped",
-                         "audio_end_ms": 900, "item_id": item_id})
-        await self.send({"type": "input_audio_buffer.committed", "item_id": item_id,
-                         "previous_item_id": None})
-        item = {"id": item_id, "object": "realtime.item", "type": "message", "role": "user",
-                "status": "completed", "content": [{"type": "input_audio", "transcript": None}]}
-        await self.send({"type": "conversation.item.added", "previous_item_id": None,
-                         "item": item})
-        await self.send({"type": "conversation.item.done", "previous_item_id": None,
-                         "item": item})
+        await self.send(
+            {"type": "input_audio_buffer.speech_started", "audio_start_ms": 100, "item_id": item_id}
+        )
+        await self.send(
+            {"type": "input_audio_buffer.speech_stopped", "audio_end_ms": 900, "item_id": item_id}
+        )
+        await self.send(
+            {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
+        )
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "role": "user",
+            "status": "completed",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        await self.send({"type": "conversation.item.added", "previous_item_id": None, "item": item})
+        await self.send({"type": "conversation.item.done", "previous_item_id": None, "item": item})
         if transcript is not None:
-            await self.send({"type": "conversation.item.input_audio_transcription.delta",
-                             "item_id": item_id, "content_index": 0, "delta": transcript})
-            await self.send({"type": "conversation.item.input_audio_transcription.completed",
-                             "item_id": item_id, "content_index": 0,
-                             "transcript": transcript})
+            await self.send(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "delta": transcript,
+                }
+            )
+            await self.send(
+                {
+                    "type": "conversation.item.input_audio_transcription.completed",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "transcript": transcript,
+                }
+            )
         return item_id
 
     async def _handle(self, event: dict[str, Any]) -> None:
@@ -310,8 +466,11 @@ class FakeConnection:
         if kind == "session.update":
             session = event.get("session") or {}
             if "type" not in session:
-                await self.error("missing_required_parameter",
-                                 "Missing required parameter: 'session.type'.", event_id)
+                await self.error(
+                    "missing_required_parameter",
+                    "Missing required parameter: 'session.type'.",
+                    event_id,
+                )
                 return
             self.session = _merge(self.session, session)
             await self.send({"type": "session.updated", "session": self.session})
@@ -320,19 +479,29 @@ class FakeConnection:
             item.setdefault("id", self.new_id("item"))
             item.setdefault("object", "realtime.item")
             item.setdefault("status", "completed")
-            await self.send({"type": "conversation.item.added", "previous_item_id": None,
-                             "item": item})
-            await self.send({"type": "conversation.item.done", "previous_item_id": None,
-                             "item": item})
+            await self.send(
+                {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+            )
+            await self.send(
+                {"type": "conversation.item.done", "previous_item_id": None, "item": item}
+            )
         elif kind == "conversation.item.truncate":
-            await self.send({"type": "conversation.item.truncated",
-                             "item_id": event.get("item_id"), "content_index": 0,
-                             "audio_end_ms": event.get("audio_end_ms")})
+            await self.send(
+                {
+                    "type": "conversation.item.truncated",
+                    "item_id": event.get("item_id"),
+                    "content_index": 0,
+                    "audio_end_ms": event.get("audio_end_ms"),
+                }
+            )
         elif kind == "response.cancel":
             active = self.active_response
             if active is None:
-                await self.error("response_cancel_not_active",
-                                 "Cancellation failed: no active response found", event_id)
+                await self.error(
+                    "response_cancel_not_active",
+                    "Cancellation failed: no active response found",
+                    event_id,
+                )
             else:
                 active.cancelled = True
                 await active.end("cancelled", "client_cancelled")
@@ -341,7 +510,9 @@ class FakeConnection:
                 await self.error(
                     "conversation_already_has_active_response",
                     f"Conversation already has an active response in progress: "
-                    f"{self.active_response.id}.", event_id)
+                    f"{self.active_response.id}.",
+                    event_id,
+                )
                 return
             hook = self.server.on_response_create
             if hook is not None:
@@ -349,8 +520,12 @@ class FakeConnection:
 
     async def serve(self) -> None:
         expires_at = int(time.time() + self.server.session_length_s)
-        await self.send({"type": "session.created", "session": {
-            **self.session, "id": self.new_id("sess"), "expires_at": expires_at}})
+        await self.send(
+            {
+                "type": "session.created",
+                "session": {**self.session, "id": self.new_id("sess"), "expires_at": expires_at},
+            }
+        )
         try:
             async for message in self.ws:
                 event = json.loads(message)
@@ -377,8 +552,13 @@ class FakeRealtimeServer:
         session_length_s: `session.created.expires_at` is now plus this (GA: 60 min).
     """
 
-    def __init__(self, *, name: str = "", on_response_create: ResponseHook | None = None,
-                 session_length_s: float = 3600.0) -> None:
+    def __init__(
+        self,
+        *,
+        name: str = "",
+        on_response_create: ResponseHook | None = None,
+        session_length_s: float = 3600.0,
+    ) -> None:
         self.name = name
         self.session_length_s = session_length_s
         self.on_response_create = on_response_create
@@ -397,8 +577,7 @@ class FakeRealtimeServer:
         task.add_done_callback(self._tasks.discard)
 
     async def __aenter__(self) -> FakeRealtimeServer:
-        self._server = await serve(self._handler, "127.0.0.1", 0, max_size=None,
-                                   compression=None)
+        self._server = await serve(self._handler, "127.0.0.1", 0, max_size=None, compression=None)
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         return self
 

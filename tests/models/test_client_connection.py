@@ -21,11 +21,14 @@ from tests.fakes import FakeRealtimeServer
 
 def test_build_url_adds_model_or_call_id_never_both() -> None:
     assert build_url("wss://h/v1/realtime", model="gpt-realtime") == (
-        "wss://h/v1/realtime?model=gpt-realtime")
+        "wss://h/v1/realtime?model=gpt-realtime"
+    )
     assert build_url("wss://h/v1/realtime", model="m", call_id="rtc_1") == (
-        "wss://h/v1/realtime?call_id=rtc_1")
+        "wss://h/v1/realtime?call_id=rtc_1"
+    )
     assert build_url("https://h/v1/realtime?api-version=1", model="m") == (
-        "wss://h/v1/realtime?api-version=1&model=m")
+        "wss://h/v1/realtime?api-version=1&model=m"
+    )
     assert build_url("http://h:1/x") == "ws://h:1/x"
     assert redact_url("wss://user:pw@h:9/v1/realtime?key=sk-secret") == "wss://h:9/v1/realtime"
 
@@ -34,10 +37,12 @@ def test_models_resolve_url_and_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     ws_model = OpenAIRealtimeWebSocketModel(model_name="gpt-realtime")
     assert ws_model.resolve_url(None, model=None, call_id=None) == (
-        "wss://api.openai.com/v1/realtime?model=gpt-realtime")
+        "wss://api.openai.com/v1/realtime?model=gpt-realtime"
+    )
     sip = OpenAIRealtimeSIPModel(model_name="gpt-realtime", voice="marin")
     assert sip.resolve_url("ws://x/v1/realtime", model="m", call_id="rtc_9") == (
-        "ws://x/v1/realtime?call_id=rtc_9")
+        "ws://x/v1/realtime?call_id=rtc_9"
+    )
     assert sip.attaches_to_call and sip.voice == "marin"
     assert ws_model.resolve_api_key(None, "ws://127.0.0.1:1/v1/realtime") is None
     with pytest.raises(Exception, match="OPENAI_API_KEY"):
@@ -51,9 +56,12 @@ async def test_connect_send_receive_and_headers() -> None:
     closes: list[tuple[int | None, str]] = []
     async with FakeRealtimeServer() as server:
         conn = RealtimeConnection(
-            build_url(server.url, model="gpt-realtime"), on_event=received.append,
+            build_url(server.url, model="gpt-realtime"),
+            on_event=received.append,
             on_close=lambda code, reason: closes.append((code, reason)),
-            api_key="sk-test-secret", headers={"OpenAI-Project": "proj_1"})
+            api_key="sk-test-secret",
+            headers={"OpenAI-Project": "proj_1"},
+        )
         await conn.connect()
         peer = await server.next_connection()
         assert peer.query == {"model": "gpt-realtime"}
@@ -82,8 +90,9 @@ async def test_connect_send_receive_and_headers() -> None:
 async def test_server_close_codes_reach_on_close(code: int, reconnect: bool) -> None:
     closes: list[tuple[int | None, str]] = []
     async with FakeRealtimeServer() as server:
-        conn = RealtimeConnection(server.url, on_event=lambda e: None,
-                                  on_close=lambda c, r: closes.append((c, r)))
+        conn = RealtimeConnection(
+            server.url, on_event=lambda e: None, on_close=lambda c, r: closes.append((c, r))
+        )
         await conn.connect()
         peer = await server.next_connection()
         await peer.close(code, "bye")
@@ -99,8 +108,9 @@ async def test_server_close_codes_reach_on_close(code: int, reconnect: bool) -> 
 async def test_dropped_tcp_is_1006() -> None:
     closes: list[tuple[int | None, str]] = []
     async with FakeRealtimeServer() as server:
-        conn = RealtimeConnection(server.url, on_event=lambda e: None,
-                                  on_close=lambda c, r: closes.append((c, r)))
+        conn = RealtimeConnection(
+            server.url, on_event=lambda e: None, on_close=lambda c, r: closes.append((c, r))
+        )
         await conn.connect()
         peer = await server.next_connection()
         peer.abort()
@@ -111,9 +121,14 @@ async def test_dropped_tcp_is_1006() -> None:
 
 
 async def test_unreachable_server_is_a_clear_error_without_the_key() -> None:
-    conn = RealtimeConnection("ws://127.0.0.1:9/v1/realtime?model=m", on_event=lambda e: None,
-                              on_close=lambda c, r: None, api_key="sk-do-not-print")
-    with pytest.raises(ConnectionClosed, match=r"cannot connect to ws://127\.0\.0\.1:9/v1/realt"
-                       ) as info:
+    conn = RealtimeConnection(
+        "ws://127.0.0.1:9/v1/realtime?model=m",
+        on_event=lambda e: None,
+        on_close=lambda c, r: None,
+        api_key="sk-do-not-print",
+    )
+    with pytest.raises(
+        ConnectionClosed, match=r"cannot connect to ws://127\.0\.0\.1:9/v1/realt"
+    ) as info:
         await conn.connect()
     assert "sk-do-not-print" not in str(info.value)

@@ -41,8 +41,10 @@ def test_send_and_audio_fast_path() -> None:
     p.send({"type": "response.cancel"})
     p.send_audio(b"\x01\x02")
     assert [json.loads(d) for d in p.data_to_send()] == [
-        {"type": "response.create"}, {"type": "response.cancel"},
-        {"type": "input_audio_buffer.append", "audio": "AQI="}]
+        {"type": "response.create"},
+        {"type": "response.cancel"},
+        {"type": "input_audio_buffer.append", "audio": "AQI="},
+    ]
     assert p.data_to_send() == []
 
 

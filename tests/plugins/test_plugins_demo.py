@@ -23,8 +23,9 @@ def demo_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-@pytest.mark.parametrize("city", ["Tokyo", "london", "Paris", "Lisbon", "New York",
-                                  "Berlin", "Sydney", "nyc"])
+@pytest.mark.parametrize(
+    "city", ["Tokyo", "london", "Paris", "Lisbon", "New York", "Berlin", "Sydney", "nyc"]
+)
 def test_weather_for_known_cities(city: str) -> None:
     answer = get_weather(city)
     assert answer.startswith("In ") and "degrees Celsius" in answer
@@ -36,7 +37,7 @@ def test_weather_for_unknown_city_is_polite() -> None:
 
 
 def test_booking_round_trip_in_sqlite(demo_db: Path) -> None:
-    day = (dt.date.today() + dt.timedelta(days=30))
+    day = dt.date.today() + dt.timedelta(days=30)
     while day.weekday() == 6:
         day += dt.timedelta(days=1)
     date = day.isoformat()

@@ -24,8 +24,7 @@ from agentgraph.plugins import (
 
 def test_demo_plugin_entries_are_listed_with_distribution_and_version() -> None:
     entries = {(e.group, e.name): e for e in list_entries()}
-    for name in ("get_weather", "check_availability", "book_appointment",
-                 "search_knowledge_base"):
+    for name in ("get_weather", "check_availability", "book_appointment", "search_knowledge_base"):
         entry = entries[(TOOL_GROUP, name)]
         assert entry.dist == "agentgraph-demo" and entry.version == "0.1.0"
         assert entry.value.startswith("agentgraph_demo.")
@@ -63,8 +62,9 @@ def test_load_ref_failures_are_plugin_errors(ref: str, message: str) -> None:
         load_ref(ref)
 
 
-def test_module_that_raises_on_import_is_a_plugin_error(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_module_that_raises_on_import_is_a_plugin_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "broken_plugin_mod.py").write_text("raise RuntimeError('boom')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(PluginError, match="RuntimeError: boom"):
@@ -74,8 +74,12 @@ def test_module_that_raises_on_import_is_a_plugin_error(tmp_path: Path,
 
 
 def test_describe_function_signature() -> None:
-    async def lookup(city: str, units: Literal["c", "f"] = "c", days: int | None = None,
-                     tags: list[str] | None = None) -> str:
+    async def lookup(
+        city: str,
+        units: Literal["c", "f"] = "c",
+        days: int | None = None,
+        tags: list[str] | None = None,
+    ) -> str:
         """Look up a forecast.
 
         Args:
@@ -89,8 +93,10 @@ def test_describe_function_signature() -> None:
     assert sig.name == "lookup" and sig.description == "Look up a forecast."
     props = sig.parameters["properties"]
     assert props["city"] == {"type": "string", "description": "where."}
-    assert props["units"] == {"enum": ["c", "f"],
-                              "description": "celsius or fahrenheit, as one letter."}
+    assert props["units"] == {
+        "enum": ["c", "f"],
+        "description": "celsius or fahrenheit, as one letter.",
+    }
     assert props["days"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
     assert sig.parameters["required"] == ["city"]
     assert sig.param_names == {"city", "units", "days", "tags"}

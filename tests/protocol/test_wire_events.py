@@ -21,29 +21,56 @@ from agentgraph.protocol import events as ev
 
 # realtime-protocol.md §3 and §4: the names this module must know.
 GA_CLIENT = {
-    "session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
-    "input_audio_buffer.clear", "conversation.item.create", "conversation.item.retrieve",
-    "conversation.item.truncate", "conversation.item.delete", "response.create",
-    "response.cancel", "output_audio_buffer.clear",
+    "session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+    "conversation.item.create",
+    "conversation.item.retrieve",
+    "conversation.item.truncate",
+    "conversation.item.delete",
+    "response.create",
+    "response.cancel",
+    "output_audio_buffer.clear",
 }
 GA_SERVER = {
-    "error", "session.created", "session.updated", "conversation.created",
-    "rate_limits.updated", "conversation.item.added", "conversation.item.done",
-    "conversation.item.created", "conversation.item.retrieved", "conversation.item.truncated",
-    "conversation.item.deleted", "conversation.item.input_audio_transcription.delta",
+    "error",
+    "session.created",
+    "session.updated",
+    "conversation.created",
+    "rate_limits.updated",
+    "conversation.item.added",
+    "conversation.item.done",
+    "conversation.item.created",
+    "conversation.item.retrieved",
+    "conversation.item.truncated",
+    "conversation.item.deleted",
+    "conversation.item.input_audio_transcription.delta",
     "conversation.item.input_audio_transcription.completed",
     "conversation.item.input_audio_transcription.failed",
-    "conversation.item.input_audio_transcription.segment", "input_audio_buffer.committed",
-    "input_audio_buffer.cleared", "input_audio_buffer.speech_started",
-    "input_audio_buffer.speech_stopped", "input_audio_buffer.timeout_triggered",
-    "input_audio_buffer.dtmf_event_received", "response.created", "response.done",
-    "response.output_item.added", "response.output_item.done",
-    "response.content_part.added", "response.content_part.done",
-    "response.output_text.delta", "response.output_text.done",
-    "response.output_audio.delta", "response.output_audio.done",
-    "response.output_audio_transcript.delta", "response.output_audio_transcript.done",
-    "response.function_call_arguments.delta", "response.function_call_arguments.done",
-    "output_audio_buffer.started", "output_audio_buffer.stopped",
+    "conversation.item.input_audio_transcription.segment",
+    "input_audio_buffer.committed",
+    "input_audio_buffer.cleared",
+    "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped",
+    "input_audio_buffer.timeout_triggered",
+    "input_audio_buffer.dtmf_event_received",
+    "response.created",
+    "response.done",
+    "response.output_item.added",
+    "response.output_item.done",
+    "response.content_part.added",
+    "response.content_part.done",
+    "response.output_text.delta",
+    "response.output_text.done",
+    "response.output_audio.delta",
+    "response.output_audio.done",
+    "response.output_audio_transcript.delta",
+    "response.output_audio_transcript.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "output_audio_buffer.started",
+    "output_audio_buffer.stopped",
     "output_audio_buffer.cleared",
 }
 
@@ -104,9 +131,14 @@ def test_missing_fields_take_defaults_and_unknown_fields_are_ignored() -> None:
 def test_to_wire_leaves_out_unset_optional_fields() -> None:
     assert ev.ResponseCancel().to_wire() == {"type": "response.cancel"}
     assert ev.ConversationItemCreate(item={"type": "message"}).to_wire() == {
-        "type": "conversation.item.create", "item": {"type": "message"}}
+        "type": "conversation.item.create",
+        "item": {"type": "message"},
+    }
     assert ev.ResponseCreate(response={"instructions": "hi"}, event_id="c1").to_wire() == {
-        "type": "response.create", "response": {"instructions": "hi"}, "event_id": "c1"}
+        "type": "response.create",
+        "response": {"instructions": "hi"},
+        "event_id": "c1",
+    }
 
 
 def test_unknown_server_and_client_types_decode_to_unknown_event() -> None:
@@ -170,16 +202,25 @@ TRANSCRIPT = [
 def test_recorded_transcript_decodes_to_typed_events() -> None:
     decoded = [decode_server_event(line) for line in TRANSCRIPT]
     assert [type(e).__name__ for e in decoded] == [
-        "InputAudioBufferSpeechStarted", "InputAudioBufferSpeechStopped",
-        "InputAudioBufferCommitted", "ConversationItemAdded", "ResponseCreated",
-        "ResponseOutputItemAdded", "ResponseContentPartAdded",
-        "ResponseOutputAudioTranscriptDelta", "ResponseOutputAudioDelta",
-        "ResponseFunctionCallArgumentsDone", "ResponseDone",
+        "InputAudioBufferSpeechStarted",
+        "InputAudioBufferSpeechStopped",
+        "InputAudioBufferCommitted",
+        "ConversationItemAdded",
+        "ResponseCreated",
+        "ResponseOutputItemAdded",
+        "ResponseContentPartAdded",
+        "ResponseOutputAudioTranscriptDelta",
+        "ResponseOutputAudioDelta",
+        "ResponseFunctionCallArgumentsDone",
+        "ResponseDone",
     ]
     started = decoded[0]
     assert isinstance(started, ev.InputAudioBufferSpeechStarted)
     assert (started.audio_start_ms, started.item_id, started.event_id) == (
-        1180, "item_U1", "event_1")
+        1180,
+        "item_U1",
+        "event_1",
+    )
     audio = decoded[8]
     assert isinstance(audio, ev.ResponseOutputAudioDelta)
     assert audio.delta == b"\x00\x00\x01\x00\xfe\xff\x02\x00\xfd\xff"

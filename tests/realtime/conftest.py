@@ -23,8 +23,9 @@ class Harness:
         self._changed = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
 
-    async def start(self, agent: RealtimeAgent, config: dict[str, Any] | None = None,
-                    **run: Any) -> tuple[RealtimeSession, FakeConnection]:
+    async def start(
+        self, agent: RealtimeAgent, config: dict[str, Any] | None = None, **run: Any
+    ) -> tuple[RealtimeSession, FakeConnection]:
         runner = RealtimeRunner(agent, config=config)
         model_config = {"url": self.server.url, **run.pop("model_config", {})}
         self.session = await runner.run(model_config=model_config, **run)
@@ -46,8 +47,13 @@ class Harness:
     def of(self, kind: str) -> list[Any]:
         return [e for e in self.events if e.type == kind]
 
-    async def wait_event(self, kind: str, where: Callable[[Any], bool] | None = None,
-                         count: int = 1, timeout: float = 5.0) -> Any:
+    async def wait_event(
+        self,
+        kind: str,
+        where: Callable[[Any], bool] | None = None,
+        count: int = 1,
+        timeout: float = 5.0,
+    ) -> Any:
         async with asyncio.timeout(timeout):
             while True:
                 found = [e for e in self.of(kind) if where is None or where(e)]

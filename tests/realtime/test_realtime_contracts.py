@@ -61,10 +61,14 @@ def test_schema_from_signature_hints_and_google_docstring() -> None:
     assert schema["required"] == ["slot"] and schema["additionalProperties"] is False
     assert schema["properties"]["slot"]["description"] == "when to come, on one line or two."
     assert schema["properties"]["kind"]["enum"] == ["cut", "color"]
-    assert schema["properties"]["party"] == {"default": 2, "description": "how many people.",
-                                             "type": "integer"}
-    out = asyncio.run(tool.on_invoke_tool(
-        CTX, '{"slot": {"date": "Mon", "time": "9"}, "kind": "color"}'))
+    assert schema["properties"]["party"] == {
+        "default": 2,
+        "description": "how many people.",
+        "type": "integer",
+    }
+    out = asyncio.run(
+        tool.on_invoke_tool(CTX, '{"slot": {"date": "Mon", "time": "9"}, "kind": "color"}')
+    )
     assert out == "Mon 9 2 color"
     bad = asyncio.run(tool.on_invoke_tool(CTX, '{"slot": {"date": "Mon"}, "kind": "perm"}'))
     assert bad.startswith("Invalid arguments for tool book_hair: ")
@@ -99,8 +103,10 @@ def test_approval_predicates() -> None:
     assert asyncio.run(tool.requires_approval({"amount": 5})) is False
     failing = ApprovalPolicy(when=lambda a: a["missing"] > 1)  # type: ignore[index]
     assert failing.applies({}) is True  # a broken predicate fails safe
-    assert ApprovalPolicy(message="Book {date} at {time}?").render_message(
-        "book", {"date": "Mon"}) == "Book Mon at {time}?"
+    assert (
+        ApprovalPolicy(message="Book {date} at {time}?").render_message("book", {"date": "Mon"})
+        == "Book Mon at {time}?"
+    )
     assert ApprovalPolicy().render_message("book_table", {}) == "May I run book table?"
     with pytest.raises(ValueError, match="by must be"):
         ApprovalPolicy(by="boss")  # type: ignore[arg-type]
@@ -141,19 +147,32 @@ def test_handoff_names_and_agent_tools() -> None:
 
 
 def test_flat_and_ga_settings_normalise_to_the_same_wire() -> None:
-    flat = normalize_model_settings({
-        "model_name": "gpt-realtime", "voice": "marin", "modalities": ["text", "audio"],
-        "input_audio_format": "g711_ulaw", "output_audio_format": "g711_ulaw",
-        "input_audio_transcription": {"model": "gpt-4o-mini-transcribe"},
-        "turn_detection": {"type": "vad", "silence_duration_ms": 500}, "speed": 1.1})
-    ga = normalize_model_settings({
-        "model": "gpt-realtime", "output_modalities": ["audio"],
-        "audio": {"input": {"format": {"type": "audio/pcmu"},
-                            "transcription": {"model": "gpt-4o-mini-transcribe"},
-                            "turn_detection": {"type": "server_vad",
-                                               "silence_duration_ms": 500}},
-                  "output": {"format": {"type": "audio/pcmu"}, "voice": "marin",
-                             "speed": 1.1}}})
+    flat = normalize_model_settings(
+        {
+            "model_name": "gpt-realtime",
+            "voice": "marin",
+            "modalities": ["text", "audio"],
+            "input_audio_format": "g711_ulaw",
+            "output_audio_format": "g711_ulaw",
+            "input_audio_transcription": {"model": "gpt-4o-mini-transcribe"},
+            "turn_detection": {"type": "vad", "silence_duration_ms": 500},
+            "speed": 1.1,
+        }
+    )
+    ga = normalize_model_settings(
+        {
+            "model": "gpt-realtime",
+            "output_modalities": ["audio"],
+            "audio": {
+                "input": {
+                    "format": {"type": "audio/pcmu"},
+                    "transcription": {"model": "gpt-4o-mini-transcribe"},
+                    "turn_detection": {"type": "server_vad", "silence_duration_ms": 500},
+                },
+                "output": {"format": {"type": "audio/pcmu"}, "voice": "marin", "speed": 1.1},
+            },
+        }
+    )
     assert flat == ga
     assert flat.input_format is AudioFormat.G711_ULAW
     wire = flat.session_wire(instructions="i", tools=[])
@@ -163,21 +182,29 @@ def test_flat_and_ga_settings_normalise_to_the_same_wire() -> None:
     assert manual.manual_turns and not manual.server_interrupts
     wire = manual.session_wire(instructions="", tools=[])
     assert wire["audio"]["input"]["turn_detection"] is None
-    assert "turn_detection" not in normalize_model_settings({}).session_wire(
-        instructions="", tools=[])["audio"]["input"]
+    assert (
+        "turn_detection"
+        not in normalize_model_settings({}).session_wire(instructions="", tools=[])["audio"][
+            "input"
+        ]
+    )
     assert normalize_model_settings({"turn_detection": "semantic_vad"}).turn_detection == {
-        "type": "semantic_vad"}
+        "type": "semantic_vad"
+    }
 
 
-@pytest.mark.parametrize(("settings", "message"), [
-    ({"voice": "alloyy"}, "unknown voice 'alloyy' (did you mean 'alloy'?)"),
-    ({"input_audio_format": "pcm8"}, "unknown input audio format 'pcm8'"),
-    ({"modalities": ["video"]}, "unknown modality 'video'"),
-    ({"turn_detection": {"type": "magic"}}, "unknown turn_detection type 'magic'"),
-    ({"turn_detection": {"type": "semantic_vad", "eagerness": "fast"}}, "eagerness 'fast'"),
-    ({"vioce": "ash"}, "unknown model setting 'vioce' (did you mean 'voice'?)"),
-    ({"speed": 3}, "speed must be between 0.25 and 1.5"),
-])
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"voice": "alloyy"}, "unknown voice 'alloyy' (did you mean 'alloy'?)"),
+        ({"input_audio_format": "pcm8"}, "unknown input audio format 'pcm8'"),
+        ({"modalities": ["video"]}, "unknown modality 'video'"),
+        ({"turn_detection": {"type": "magic"}}, "unknown turn_detection type 'magic'"),
+        ({"turn_detection": {"type": "semantic_vad", "eagerness": "fast"}}, "eagerness 'fast'"),
+        ({"vioce": "ash"}, "unknown model setting 'vioce' (did you mean 'voice'?)"),
+        ({"speed": 3}, "speed must be between 0.25 and 1.5"),
+    ],
+)
 def test_bad_settings_are_clear_errors(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ModelSettingsError) as info:
         normalize_model_settings(settings)
@@ -198,7 +225,8 @@ def test_state_table_is_complete_and_barge_in_is_a_transition() -> None:
         for trigger in Trigger:
             assert (state, trigger) in TRANSITIONS
     assert transition(ConversationState.RESPONDING, Trigger.SPEECH_STARTED) is (
-        ConversationState.INTERRUPTED)
+        ConversationState.INTERRUPTED
+    )
     assert "responding --> interrupted: speech_started" in mermaid()
     TRANSITIONS.pop((ConversationState.IDLE, Trigger.INTERRUPT))
     try:
@@ -230,8 +258,25 @@ def test_playback_tracker_and_event_table() -> None:
     assert tracker.get_state().item_id == "i2" and tracker.get_state().played_ms == 1
     # DESIGN.md's seed vocabulary, plus `dtmf` for phone keypads.
     assert set(SESSION_EVENT_TYPES) == {
-        "agent_start", "agent_end", "audio_delta", "audio_done", "audio_interrupted",
-        "transcript_delta", "transcript_done", "input_transcript_delta",
-        "input_transcript_done", "speech_started", "speech_stopped", "dtmf", "tool_start",
-        "tool_end", "tool_approval_required", "handoff", "guardrail_tripped",
-        "history_added", "connection", "error", "raw_model_event"}
+        "agent_start",
+        "agent_end",
+        "audio_delta",
+        "audio_done",
+        "audio_interrupted",
+        "transcript_delta",
+        "transcript_done",
+        "input_transcript_delta",
+        "input_transcript_done",
+        "speech_started",
+        "speech_stopped",
+        "dtmf",
+        "tool_start",
+        "tool_end",
+        "tool_approval_required",
+        "handoff",
+        "guardrail_tripped",
+        "history_added",
+        "connection",
+        "error",
+        "raw_model_event",
+    }

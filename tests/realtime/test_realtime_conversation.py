@@ -22,8 +22,9 @@ async def test_handoff_wire_order_and_events(harness: Harness) -> None:
         """Book."""
         return "ok"
 
-    booking = RealtimeAgent(name="Booking Desk", instructions="Book appointments.",
-                            tools=[function_tool(book)])
+    booking = RealtimeAgent(
+        name="Booking Desk", instructions="Book appointments.", tools=[function_tool(book)]
+    )
     triage = RealtimeAgent(name="triage", instructions="Route the caller.", handoffs=[booking])
     booking.handoffs.append(triage)
     session, conn = await harness.start(triage, {"model_settings": {"voice": "ash"}})
@@ -37,13 +38,16 @@ async def test_handoff_wire_order_and_events(harness: Harness) -> None:
     assert "voice" not in update["audio"]["output"]  # the voice stays as it was
     assert update["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
     output = conn.of_type("conversation.item.create")[-1]["item"]
-    assert output == {"type": "function_call_output", "call_id": "call_h",
-                      "output": json.dumps({"assistant": "Booking Desk"})}
+    assert output == {
+        "type": "function_call_output",
+        "call_id": "call_h",
+        "output": json.dumps({"assistant": "Booking Desk"}),
+    }
     handoff = await harness.wait_event("handoff")
     assert (handoff.from_agent, handoff.to_agent) == (triage, booking)
     types = harness.types()
     i = types.index("handoff")
-    assert types[i - 1:i + 2] == ["agent_end", "handoff", "agent_start"]
+    assert types[i - 1 : i + 2] == ["agent_end", "handoff", "agent_start"]
     assert session.current_agent is booking
     assert conn.session["audio"]["output"]["voice"] == "ash"
 
@@ -55,10 +59,12 @@ async def test_guardrail_trip_cancels_truncates_and_reanswers(harness: Harness) 
         checked.append(text)
         return GuardrailFunctionOutput(output_info=None, tripwire_triggered="$" in text)
 
-    guard = RealtimeOutputGuardrail(no_prices, debounce_length=10,
-                                    message="I can't quote prices on the phone.")
+    guard = RealtimeOutputGuardrail(
+        no_prices, debounce_length=10, message="I can't quote prices on the phone."
+    )
     _session, conn = await harness.start(
-        RealtimeAgent(name="a", instructions="x", output_guardrails=[guard]))
+        RealtimeAgent(name="a", instructions="x", output_guardrails=[guard])
+    )
     resp = await conn.begin_response()
     item = await resp.add_message()
     await resp.audio_delta(item, b"\x00" * 4800)  # 100 ms
@@ -71,8 +77,12 @@ async def test_guardrail_trip_cancels_truncates_and_reanswers(harness: Harness) 
     await conn.wait_for("response.create")
     types = conn.types()
     cancel = types.index("response.cancel")
-    assert types[cancel:] == ["response.cancel", "conversation.item.truncate",
-                              "conversation.item.create", "response.create"]
+    assert types[cancel:] == [
+        "response.cancel",
+        "conversation.item.truncate",
+        "conversation.item.create",
+        "response.create",
+    ]
     truncate = conn.of_type("conversation.item.truncate")[0]
     assert (truncate["item_id"], truncate["audio_end_ms"]) == (item, 100)
     guidance = conn.of_type("conversation.item.create")[-1]["item"]
@@ -95,8 +105,7 @@ async def test_guardrail_from_run_config_and_debounce(harness: Harness) -> None:
         return GuardrailFunctionOutput(output_info=None, tripwire_triggered=False)
 
     guard = RealtimeOutputGuardrail(count, debounce_length=20)
-    _session, conn = await harness.start(RealtimeAgent(name="a"),
-                                        {"output_guardrails": [guard]})
+    _session, conn = await harness.start(RealtimeAgent(name="a"), {"output_guardrails": [guard]})
     resp = await conn.begin_response()
     item = await resp.add_message()
     for n in range(1, 11):  # 10 deltas of 10 characters
@@ -115,15 +124,17 @@ async def test_guardrail_from_run_config_and_debounce(harness: Harness) -> None:
 
 async def test_barge_in_truncates_at_played_position(harness: Harness) -> None:
     tracker = RealtimePlaybackTracker()
-    _session, conn = await harness.start(RealtimeAgent(name="a"),
-                                        model_config={"playback_tracker": tracker})
+    _session, conn = await harness.start(
+        RealtimeAgent(name="a"), model_config={"playback_tracker": tracker}
+    )
     resp = await conn.begin_response()
     item = await resp.add_message()
     await resp.audio_delta(item, b"\x00" * 48_000)  # 1000 ms received
     await harness.wait_event("audio_delta")
     tracker.on_play_bytes(item, 0, b"\x00" * 14_400)  # 300 ms played
-    await conn.send({"type": "input_audio_buffer.speech_started", "audio_start_ms": 5000,
-                     "item_id": "item_u"})
+    await conn.send(
+        {"type": "input_audio_buffer.speech_started", "audio_start_ms": 5000, "item_id": "item_u"}
+    )
     truncate = await conn.wait_for("conversation.item.truncate")
     assert (truncate["item_id"], truncate["audio_end_ms"]) == (item, 300)
     interrupted = await harness.wait_event("audio_interrupted")
@@ -136,20 +147,22 @@ async def test_barge_in_truncates_at_played_position(harness: Harness) -> None:
 
 
 async def test_barge_in_clamps_to_received_audio_and_cancels_without_server_vad(
-        harness: Harness) -> None:
+    harness: Harness,
+) -> None:
     tracker = RealtimePlaybackTracker()
     _session, conn = await harness.start(
         RealtimeAgent(name="a"),
-        {"model_settings": {"turn_detection": {"type": "server_vad",
-                                               "interrupt_response": False}}},
-        model_config={"playback_tracker": tracker})
+        {"model_settings": {"turn_detection": {"type": "server_vad", "interrupt_response": False}}},
+        model_config={"playback_tracker": tracker},
+    )
     resp = await conn.begin_response()
     item = await resp.add_message()
     await resp.audio_delta(item, b"\x00" * 9600)  # 200 ms received
     await harness.wait_event("audio_delta")
     tracker.on_play_ms(item, 0, 750.0)  # a transport that over-reports
-    await conn.send({"type": "input_audio_buffer.speech_started", "audio_start_ms": 1,
-                     "item_id": "item_u"})
+    await conn.send(
+        {"type": "input_audio_buffer.speech_started", "audio_start_ms": 1, "item_id": "item_u"}
+    )
     truncate = await conn.wait_for("conversation.item.truncate")
     assert truncate["audio_end_ms"] == 200
     assert conn.types()[-2:] == ["response.cancel", "conversation.item.truncate"]
@@ -157,13 +170,15 @@ async def test_barge_in_clamps_to_received_audio_and_cancels_without_server_vad(
 
 async def test_no_truncate_when_playback_finished(harness: Harness) -> None:
     tracker = RealtimePlaybackTracker()
-    _session, conn = await harness.start(RealtimeAgent(name="a"),
-                                        model_config={"playback_tracker": tracker})
+    _session, conn = await harness.start(
+        RealtimeAgent(name="a"), model_config={"playback_tracker": tracker}
+    )
     _, item = await conn.respond_audio("Done.", audio=b"\x00" * 4800)
     await harness.wait_event("audio_done")
     tracker.on_play_bytes(item, 0, b"\x00" * 4800)
-    await conn.send({"type": "input_audio_buffer.speech_started", "audio_start_ms": 1,
-                     "item_id": "item_u"})
+    await conn.send(
+        {"type": "input_audio_buffer.speech_started", "audio_start_ms": 1, "item_id": "item_u"}
+    )
     await harness.wait_event("speech_started")
     await asyncio.sleep(0.05)
     assert "conversation.item.truncate" not in conn.types()
@@ -187,8 +202,8 @@ async def test_interrupt_always_cancels_and_truncates(harness: Harness) -> None:
 
 async def test_reconnect_after_abnormal_close_replays_history(harness: Harness) -> None:
     session, conn = await harness.start(
-        RealtimeAgent(name="a", instructions="Be nice."),
-        {"reconnect_audio_buffer_ms": 100})
+        RealtimeAgent(name="a", instructions="Be nice."), {"reconnect_audio_buffer_ms": 100}
+    )
     await conn.user_turn("My name is Ada.")
     await conn.respond_audio("Hello Ada, how can I help?")
     await harness.wait_event("transcript_done")
@@ -198,25 +213,33 @@ async def test_reconnect_after_abnormal_close_replays_history(harness: Harness) 
     for i in range(10):  # 10 x 20 ms while disconnected; only the newest 100 ms survive
         session.send_audio(bytes([i]) * 960)
     conn2 = await harness.server.next_connection()
-    await harness.wait_event("connection", where=lambda e: e.status == "connected"
-                             and e.attempt == 1)
+    await harness.wait_event(
+        "connection", where=lambda e: e.status == "connected" and e.attempt == 1
+    )
     await conn2.wait_for_audio(4800)
     update = conn2.of_type("session.update")[0]["session"]
     assert update["instructions"] == "Be nice."
     replay = [e["item"] for e in conn2.of_type("conversation.item.create")]
     assert [(i["role"], i["content"][0]) for i in replay] == [
         ("user", {"type": "input_text", "text": "My name is Ada."}),
-        ("assistant", {"type": "output_text", "text": "Hello Ada, how can I help?"})]
-    assert conn2.types()[:3] == ["session.update", "conversation.item.create",
-                                 "conversation.item.create"]
+        ("assistant", {"type": "output_text", "text": "Hello Ada, how can I help?"}),
+    ]
+    assert conn2.types()[:3] == [
+        "session.update",
+        "conversation.item.create",
+        "conversation.item.create",
+    ]
     assert bytes(conn2.audio) == b"".join(bytes([i]) * 960 for i in range(5, 10))
     session.send_audio(b"\x01\x02" * 480)
     await conn2.wait_for_audio(4800 + 960)
     assert [e.status for e in harness.of("connection")] == [
-        "connecting", "connected", "reconnecting", "connected"]
+        "connecting",
+        "connected",
+        "reconnecting",
+        "connected",
+    ]
     transcript = [(i.role, i.text) for i in session.history_items() if i.kind == "message"]
-    assert transcript == [("user", "My name is Ada."),
-                          ("assistant", "Hello Ada, how can I help?")]
+    assert transcript == [("user", "My name is Ada."), ("assistant", "Hello Ada, how can I help?")]
 
 
 async def test_session_expiry_close_1001_reconnects(harness: Harness) -> None:
@@ -237,15 +260,16 @@ async def test_reconnect_on_demand(harness: Harness) -> None:
     await session.reconnect()
     conn2 = await harness.server.next_connection()
     await conn2.wait_for("conversation.item.create", count=2)
-    assert [e["item"]["content"][0]["text"] for e in conn2.of_type(
-        "conversation.item.create")] == ["remember me", "I will."]
+    assert [e["item"]["content"][0]["text"] for e in conn2.of_type("conversation.item.create")] == [
+        "remember me",
+        "I will.",
+    ]
     await conn.closed.wait()
     assert harness.of("error") == []
 
 
 async def test_reconnect_gives_up_after_max_attempts(harness: Harness) -> None:
-    _session, conn = await harness.start(RealtimeAgent(name="a"),
-                                        {"reconnect_max_attempts": 2})
+    _session, conn = await harness.start(RealtimeAgent(name="a"), {"reconnect_max_attempts": 2})
     harness.server.stop_listening()
     conn.abort()
     closed = await harness.wait_event("connection", where=lambda e: e.status == "closed")
@@ -259,8 +283,9 @@ async def test_rollover_before_expiry_waits_for_a_quiet_moment() -> None:
     async with FakeRealtimeServer(session_length_s=5.0) as server:
         h = Harness(server)
         try:
-            _session, conn = await h.start(RealtimeAgent(name="a", instructions="x"),
-                                          {"session_rollover_s": 3.5})
+            _session, conn = await h.start(
+                RealtimeAgent(name="a", instructions="x"), {"session_rollover_s": 3.5}
+            )
             resp = await conn.begin_response()  # busy: the rollover must wait for the end
             item = await resp.add_message()
             await resp.transcript_delta(item, "Long answer")
@@ -271,8 +296,9 @@ async def test_rollover_before_expiry_waits_for_a_quiet_moment() -> None:
             conn2 = await server.next_connection()
             replay = await conn2.wait_for("conversation.item.create")
             assert replay["item"]["content"][0]["text"] == "Long answer"
-            reconnecting = await h.wait_event("connection",
-                                              where=lambda e: e.status == "reconnecting")
+            reconnecting = await h.wait_event(
+                "connection", where=lambda e: e.status == "reconnecting"
+            )
             assert reconnecting.reason == "session expires soon"
             assert h.of("error") == []
         finally:

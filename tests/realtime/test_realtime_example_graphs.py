@@ -13,8 +13,11 @@ from agentgraph.realtime import FunctionTool, RealtimeRunner
 from agentgraph.spec import load_graph
 from tests.fakes import FakeRealtimeServer
 
-GRAPHS = sorted(p for p in (Path(__file__).parents[2] / "examples" / "graphs").glob("*.yaml")
-                if not p.name.endswith(".tests.yaml"))
+GRAPHS = sorted(
+    p
+    for p in (Path(__file__).parents[2] / "examples" / "graphs").glob("*.yaml")
+    if not p.name.endswith(".tests.yaml")
+)
 
 
 def _sample_args(schema: dict[str, Any]) -> dict[str, Any]:
@@ -56,11 +59,9 @@ async def test_compiled_graph_runs_a_tool_round_trip(path: Path) -> None:
             update = (await conn.wait_for("session.update"))["session"]
             assert update["instructions"] == await start.get_system_prompt()
             assert update["audio"]["output"]["voice"] == settings["voice"]
-            assert [t["name"] for t in update["tools"]] == [
-                t["name"] for t in start.tools_wire()]
+            assert [t["name"] for t in update["tools"]] == [t["name"] for t in start.tools_wire()]
             fmt = {"pcm16": "audio/pcm", "g711_ulaw": "audio/pcmu", "g711_alaw": "audio/pcma"}
-            assert update["audio"]["input"]["format"]["type"] == fmt[
-                settings["input_audio_format"]]
+            assert update["audio"]["input"]["format"]["type"] == fmt[settings["input_audio_format"]]
             handoffs = start.get_handoffs()
             if handoffs:
                 target = handoffs[0]
@@ -72,16 +73,19 @@ async def test_compiled_graph_runs_a_tool_round_trip(path: Path) -> None:
             else:
                 tool = next(t for t in start.tools if isinstance(t, FunctionTool))
                 await conn.respond_function_call(
-                    tool.name, _sample_args(tool.params_json_schema), call_id="call_t")
+                    tool.name, _sample_args(tool.params_json_schema), call_id="call_t"
+                )
                 ask = await conn.wait_for("response.create")
                 if "instructions" in (ask.get("response") or {}):  # caller approval
                     await conn.respond_audio("Shall I?")
                     await conn.user_turn("Yes please.")
                     await conn.wait_for("response.create", count=2)
-            outputs = [e["item"] for e in conn.of_type("conversation.item.create")
-                       if e["item"]["type"] == "function_call_output"]
+            outputs = [
+                e["item"]
+                for e in conn.of_type("conversation.item.create")
+                if e["item"]["type"] == "function_call_output"
+            ]
             assert len(outputs) == 1 and outputs[0]["output"]
             await session.close()
             await asyncio.wait_for(pump, 5)
-    assert any(e.type == "tool_end" for e in events) or any(
-        e.type == "handoff" for e in events)
+    assert any(e.type == "tool_end" for e in events) or any(e.type == "handoff" for e in events)

@@ -17,11 +17,18 @@ from tests.realtime.conftest import Harness
 async def test_initial_model_settings_override_only_given_keys(harness: Harness) -> None:
     _, conn = await harness.start(
         RealtimeAgent(name="a"),
-        {"model_settings": {"voice": "ash", "input_audio_format": "g711_ulaw",
-                            "turn_detection": None}},
-        model_config={"initial_model_settings": {"audio": {"output": {"voice": "cedar"}},
-                                                 "speed": 1.2},
-                      "headers": {"X-Test": "1"}})
+        {
+            "model_settings": {
+                "voice": "ash",
+                "input_audio_format": "g711_ulaw",
+                "turn_detection": None,
+            }
+        },
+        model_config={
+            "initial_model_settings": {"audio": {"output": {"voice": "cedar"}}, "speed": 1.2},
+            "headers": {"X-Test": "1"},
+        },
+    )
     session = conn.of_type("session.update")[0]["session"]
     assert session["audio"]["output"]["voice"] == "cedar"
     assert session["audio"]["output"]["speed"] == 1.2
@@ -53,8 +60,9 @@ async def test_sip_model_keeps_voice_and_omits_model(harness: Harness) -> None:
 
 
 async def test_manual_turns_commit_and_respond(harness: Harness) -> None:
-    session, conn = await harness.start(RealtimeAgent(name="a"),
-                                        {"model_settings": {"turn_detection": None}})
+    session, conn = await harness.start(
+        RealtimeAgent(name="a"), {"model_settings": {"turn_detection": None}}
+    )
     session.send_audio(b"\x00" * 4800)
     session.send_audio(b"\x00" * 4800, commit=True)
     await conn.wait_for("response.create")
@@ -74,15 +82,32 @@ async def test_update_agent_switches_instructions_and_tools(harness: Harness) ->
 
 
 async def test_text_modality_deltas_are_transcripts(harness: Harness) -> None:
-    _, conn = await harness.start(RealtimeAgent(name="a"),
-                                  {"model_settings": {"modalities": ["text"]}})
+    _, conn = await harness.start(
+        RealtimeAgent(name="a"), {"model_settings": {"modalities": ["text"]}}
+    )
     assert conn.of_type("session.update")[0]["session"]["output_modalities"] == ["text"]
     resp = await conn.begin_response()
     item = await resp.add_message()
-    await conn.send({"type": "response.output_text.delta", "response_id": resp.id,
-                     "item_id": item, "output_index": 0, "content_index": 0, "delta": "Hi"})
-    await conn.send({"type": "response.output_text.done", "response_id": resp.id,
-                     "item_id": item, "output_index": 0, "content_index": 0, "text": "Hi!"})
+    await conn.send(
+        {
+            "type": "response.output_text.delta",
+            "response_id": resp.id,
+            "item_id": item,
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "Hi",
+        }
+    )
+    await conn.send(
+        {
+            "type": "response.output_text.done",
+            "response_id": resp.id,
+            "item_id": item,
+            "output_index": 0,
+            "content_index": 0,
+            "text": "Hi!",
+        }
+    )
     done = await harness.wait_event("transcript_done")
     assert done.transcript == "Hi!" and harness.of("transcript_delta")[0].delta == "Hi"
 
@@ -92,8 +117,9 @@ async def test_raw_model_events_and_server_errors(harness: Harness) -> None:
     await conn.error("invalid_value", "Invalid value: 'bogus'.")
     error = await harness.wait_event("error")
     assert error.error["code"] == "invalid_value"
-    raw = await harness.wait_event("raw_model_event",
-                                   where=lambda e: type(e.data).__name__ == "ErrorEvent")
+    raw = await harness.wait_event(
+        "raw_model_event", where=lambda e: type(e.data).__name__ == "ErrorEvent"
+    )
     assert raw.data.error["message"] == "Invalid value: 'bogus'."
     await conn.error("response_cancel_not_active", "nothing to cancel")
     await harness.wait_event("raw_model_event", count=4)

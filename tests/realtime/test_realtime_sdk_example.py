@@ -40,19 +40,33 @@ async def test_issue_example_runs() -> None:
         await conn.respond_audio("Sure, I can help with that.")
 
     async with FakeRealtimeServer(on_response_create=answer) as server:
-        booking_agent = RealtimeAgent(name="Booking", instructions="Book tables.",
-                                      tools=[book_table])
+        booking_agent = RealtimeAgent(
+            name="Booking", instructions="Book tables.", tools=[book_table]
+        )
         agent = RealtimeAgent(
-            name="Voice Assistant", instructions="...", tools=[get_weather],
+            name="Voice Assistant",
+            instructions="...",
+            tools=[get_weather],
             handoffs=[booking_agent],
-            output_guardrails=[RealtimeOutputGuardrail(guardrail_function=no_secrets,
-                                                       debounce_length=100)],
-            tool_approval_function=approve_booking)
-        runner = RealtimeRunner(starting_agent=agent, config={"model_settings": {
-            "model_name": "gpt-realtime", "voice": "ash", "modalities": ["audio"],
-            "input_audio_format": "pcm16", "output_audio_format": "pcm16",
-            "input_audio_transcription": {"model": "whisper-1"},
-            "turn_detection": {"type": "semantic_vad", "interrupt_response": True}}})
+            output_guardrails=[
+                RealtimeOutputGuardrail(guardrail_function=no_secrets, debounce_length=100)
+            ],
+            tool_approval_function=approve_booking,
+        )
+        runner = RealtimeRunner(
+            starting_agent=agent,
+            config={
+                "model_settings": {
+                    "model_name": "gpt-realtime",
+                    "voice": "ash",
+                    "modalities": ["audio"],
+                    "input_audio_format": "pcm16",
+                    "output_audio_format": "pcm16",
+                    "input_audio_transcription": {"model": "whisper-1"},
+                    "turn_detection": {"type": "semantic_vad", "interrupt_response": True},
+                }
+            },
+        )
         session = await runner.run(model_config={"url": server.url, "api_key": "sk-x"})
         pcm = bytes(960)
         seen: list[str] = []

@@ -14,11 +14,17 @@ from agentgraph.realtime import (
 )
 from tests.realtime.conftest import Harness
 
-SETTINGS = {"model_settings": {
-    "model_name": "gpt-realtime", "voice": "ash", "modalities": ["audio"],
-    "input_audio_format": "pcm16", "output_audio_format": "pcm16",
-    "input_audio_transcription": {"model": "whisper-1"},
-    "turn_detection": {"type": "semantic_vad", "interrupt_response": True}}}
+SETTINGS = {
+    "model_settings": {
+        "model_name": "gpt-realtime",
+        "voice": "ash",
+        "modalities": ["audio"],
+        "input_audio_format": "pcm16",
+        "output_audio_format": "pcm16",
+        "input_audio_transcription": {"model": "whisper-1"},
+        "turn_detection": {"type": "semantic_vad", "interrupt_response": True},
+    }
+}
 
 
 def get_weather(city: str) -> str:
@@ -32,18 +38,26 @@ def get_weather(city: str) -> str:
 
 async def test_start_configures_the_session_from_agent_and_settings(harness: Harness) -> None:
     booking = RealtimeAgent(name="Booking", instructions="Book things.")
-    agent = RealtimeAgent(name="Voice Assistant", instructions="Be brief.",
-                          tools=[function_tool(get_weather)], handoffs=[booking])
+    agent = RealtimeAgent(
+        name="Voice Assistant",
+        instructions="Be brief.",
+        tools=[function_tool(get_weather)],
+        handoffs=[booking],
+    )
     session, conn = await harness.start(agent, SETTINGS)
     assert conn.query == {"model": "gpt-realtime"}
     update = conn.of_type("session.update")[0]["session"]
     assert update["type"] == "realtime"
     assert update["instructions"] == "Be brief."
     assert update["output_modalities"] == ["audio"]
-    assert update["audio"]["output"] == {"format": {"type": "audio/pcm", "rate": 24000},
-                                         "voice": "ash"}
-    assert update["audio"]["input"]["turn_detection"] == {"type": "semantic_vad",
-                                                          "interrupt_response": True}
+    assert update["audio"]["output"] == {
+        "format": {"type": "audio/pcm", "rate": 24000},
+        "voice": "ash",
+    }
+    assert update["audio"]["input"]["turn_detection"] == {
+        "type": "semantic_vad",
+        "interrupt_response": True,
+    }
     assert update["audio"]["input"]["transcription"] == {"model": "whisper-1"}
     assert [t["name"] for t in update["tools"]] == ["get_weather", "transfer_to_booking"]
     assert update["tools"][0]["parameters"]["required"] == ["city"]
@@ -81,8 +95,7 @@ async def test_send_audio_reaches_server_unchanged(harness: Harness) -> None:
 
 
 async def test_audio_coalescing_sends_fewer_larger_appends(harness: Harness) -> None:
-    session, conn = await harness.start(
-        RealtimeAgent(name="a"), {"audio_send_interval_ms": 60})
+    session, conn = await harness.start(RealtimeAgent(name="a"), {"audio_send_interval_ms": 60})
     for i in range(9):
         session.send_audio(bytes([i]) * 960)  # 9 x 20 ms
     await conn.wait_for_audio(960 * 9)
@@ -97,7 +110,8 @@ async def test_send_message_creates_item_then_response(harness: Harness) -> None
     assert conn.types()[-2:] == ["conversation.item.create", "response.create"]
     item = conn.of_type("conversation.item.create")[0]["item"]
     assert item["role"] == "user" and item["content"] == [
-        {"type": "input_text", "text": "What time is it?"}]
+        {"type": "input_text", "text": "What time is it?"}
+    ]
     user = [i for i in session.history_items() if i.role == "user"]
     assert user[0].text == "What time is it?"
 
@@ -118,8 +132,10 @@ async def test_only_one_response_create_in_flight(harness: Harness) -> None:
     # "two" and generate_response() share one queued response (both just want an answer).
     assert len(conn.of_type("response.create")) == 2
     assert first.get("event_id", "").startswith("agr_")
-    assert all(e["code"] != "conversation_already_has_active_response"
-               for e in (ev.error for ev in harness.of("error")))
+    assert all(
+        e["code"] != "conversation_already_has_active_response"
+        for e in (ev.error for ev in harness.of("error"))
+    )
 
 
 async def test_server_vad_response_race_requeues_our_create(harness: Harness) -> None:
@@ -141,8 +157,9 @@ async def test_unknown_voice_fails_before_connecting() -> None:
     with pytest.raises(ModelSettingsError, match=r"unknown voice 'alloyy'.*did you mean 'alloy'"):
         RealtimeRunner(RealtimeAgent(name="a"), config={"model_settings": {"voice": "alloyy"}})
     with pytest.raises(ModelSettingsError, match="unknown output audio format"):
-        RealtimeRunner(RealtimeAgent(name="a"),
-                       config={"model_settings": {"output_audio_format": "mp3"}})
+        RealtimeRunner(
+            RealtimeAgent(name="a"), config={"model_settings": {"output_audio_format": "mp3"}}
+        )
 
 
 async def test_server_normal_close_ends_iteration(harness: Harness) -> None:
@@ -167,8 +184,7 @@ async def test_auth_close_is_an_error_without_reconnect(harness: Harness) -> Non
 
 
 async def test_sip_attach_uses_call_id_and_no_model(harness: Harness) -> None:
-    _, conn = await harness.start(RealtimeAgent(name="a", instructions="hi"),
-                                  call_id="rtc_abc123")
+    _, conn = await harness.start(RealtimeAgent(name="a", instructions="hi"), call_id="rtc_abc123")
     assert conn.query == {"call_id": "rtc_abc123"}
     assert "model" not in conn.of_type("session.update")[0]["session"]
 
@@ -186,6 +202,12 @@ async def test_keypad_digits_become_a_dtmf_event_and_words_for_the_model(
 
 async def test_dtmf_reported_by_the_sip_connector_is_a_dtmf_event(harness: Harness) -> None:
     _, conn = await harness.start(RealtimeAgent(name="a", instructions="x"))
-    await conn.send({"type": "input_audio_buffer.dtmf_event_received", "event_id": "event_D1",
-                     "event": "7", "received_at": 1767225600})
+    await conn.send(
+        {
+            "type": "input_audio_buffer.dtmf_event_received",
+            "event_id": "event_D1",
+            "event": "7",
+            "received_at": 1767225600,
+        }
+    )
     assert (await harness.wait_event("dtmf")).digits == "7"

@@ -27,11 +27,17 @@ class ContentCheck(BaseModel):
 
 
 async def test_structured_output_into_pydantic_type() -> None:
-    async with FakeChatServer(reply=lambda r: '{"violates_policy": true, "reason": "price"}'
-                              ) as chat:
-        checker = Agent(name="checker", instructions="Check the text.",
-                        output_type=ContentCheck, base_url=chat.base_url, api_key="sk-chat",
-                        model="judge-1")
+    async with FakeChatServer(
+        reply=lambda r: '{"violates_policy": true, "reason": "price"}'
+    ) as chat:
+        checker = Agent(
+            name="checker",
+            instructions="Check the text.",
+            output_type=ContentCheck,
+            base_url=chat.base_url,
+            api_key="sk-chat",
+            model="judge-1",
+        )
         result = await Runner.run(checker, "That costs $40.")
         check = result.final_output_as(ContentCheck)
     assert check == ContentCheck(violates_policy=True, reason="price")
@@ -77,14 +83,19 @@ async def test_guardrail_written_as_in_the_sdk_docs_trips_a_session(harness: Har
         return json.dumps({"violates_policy": "$" in text, "reason": "quotes a price"})
 
     async with FakeChatServer(reply=judge) as chat:
-        checker = Agent(name="checker", instructions="Does it quote a price?",
-                        output_type=ContentCheck, base_url=chat.base_url)
+        checker = Agent(
+            name="checker",
+            instructions="Does it quote a price?",
+            output_type=ContentCheck,
+            base_url=chat.base_url,
+        )
 
         async def no_prices(ctx: Any, agent: Any, transcript: str) -> GuardrailFunctionOutput:
             result = await Runner.run(checker, transcript)
             check = result.final_output_as(ContentCheck)
-            return GuardrailFunctionOutput(output_info=check.reason,
-                                           tripwire_triggered=check.violates_policy)
+            return GuardrailFunctionOutput(
+                output_info=check.reason, tripwire_triggered=check.violates_policy
+            )
 
         guard = RealtimeOutputGuardrail(guardrail_function=no_prices, debounce_length=5)
         _, conn = await harness.start(RealtimeAgent(name="a", output_guardrails=[guard]))
@@ -101,13 +112,18 @@ async def test_instruction_guardrail(harness: Harness) -> None:
         return json.dumps({"violates": "refund" in text, "reason": "promised a refund"})
 
     async with FakeChatServer(reply=judge) as chat:
-        guard = instruction_guardrail("Never promise refunds.", name="no_refunds",
-                                      message="Refunds are decided by the billing team.",
-                                      debounce_length=10, base_url=chat.base_url)
-        _, conn = await harness.start(RealtimeAgent(name="a"),
-                                      {"output_guardrails": [guard]})
+        guard = instruction_guardrail(
+            "Never promise refunds.",
+            name="no_refunds",
+            message="Refunds are decided by the billing team.",
+            debounce_length=10,
+            base_url=chat.base_url,
+        )
+        _, conn = await harness.start(RealtimeAgent(name="a"), {"output_guardrails": [guard]})
         await conn.respond_audio("Sure, you will get a full refund tomorrow")
         trip = await harness.wait_event("guardrail_tripped")
         assert (trip.guardrail_name, trip.message) == (
-            "no_refunds", "Refunds are decided by the billing team.")
+            "no_refunds",
+            "Refunds are decided by the billing team.",
+        )
     assert isinstance(harness.server, FakeRealtimeServer)

@@ -18,8 +18,11 @@ from tests.realtime.conftest import Harness
 
 
 def _outputs(conn: Any) -> list[dict[str, Any]]:
-    return [e["item"] for e in conn.of_type("conversation.item.create")
-            if e["item"]["type"] == "function_call_output"]
+    return [
+        e["item"]
+        for e in conn.of_type("conversation.item.create")
+        if e["item"]["type"] == "function_call_output"
+    ]
 
 
 async def test_tool_output_then_response_create_after_response_done(harness: Harness) -> None:
@@ -30,13 +33,15 @@ async def test_tool_output_then_response_create_after_response_done(harness: Har
         calls.append(city)
         return {"city": city, "temp_c": 21}
 
-    _session, conn = await harness.start(
-        RealtimeAgent(name="a", tools=[function_tool(lookup)]))
+    _session, conn = await harness.start(RealtimeAgent(name="a", tools=[function_tool(lookup)]))
     resp = await conn.begin_response()
     await resp.add_function_call("lookup", json.dumps({"city": "Paris"}), "call_1")
     output = await conn.wait_for("conversation.item.create")
-    assert output["item"] == {"type": "function_call_output", "call_id": "call_1",
-                              "output": '{"city": "Paris", "temp_c": 21}'}
+    assert output["item"] == {
+        "type": "function_call_output",
+        "call_id": "call_1",
+        "output": '{"city": "Paris", "temp_c": 21}',
+    }
     await asyncio.sleep(0.05)
     assert conn.of_type("response.create") == []  # the calling response is still active
     await resp.end()
@@ -62,10 +67,13 @@ async def test_two_calls_in_one_response_get_one_response_create(harness: Harnes
     await conn.wait_for("response.create")
     await asyncio.sleep(0.05)
     assert sorted((o["call_id"], o["output"]) for o in _outputs(conn)) == [
-        ("call_1", "3"), ("call_2", "7")]
+        ("call_1", "3"),
+        ("call_2", "7"),
+    ]
     assert len(conn.of_type("response.create")) == 1
     assert conn.types().index("response.create") > max(
-        i for i, t in enumerate(conn.types()) if t == "conversation.item.create")
+        i for i, t in enumerate(conn.types()) if t == "conversation.item.create"
+    )
 
 
 async def test_every_failure_still_gets_exactly_one_output(harness: Harness) -> None:
@@ -96,8 +104,7 @@ async def test_every_failure_still_gets_exactly_one_output(harness: Harness) -> 
     assert outputs["c_unknown"] == "Error: unknown tool 'nope'. Available tools: divide, slow."
     # The session is still alive and working.
     session.send_message("still there?")
-    await conn.wait_for("conversation.item.create", where=lambda e: e["item"]["type"] ==
-                        "message")
+    await conn.wait_for("conversation.item.create", where=lambda e: e["item"]["type"] == "message")
 
 
 async def test_tool_context_and_sync_tool_in_thread(harness: Harness) -> None:
@@ -132,7 +139,8 @@ async def test_filler_speech_when_a_tool_is_slow(harness: Harness) -> None:
 
     _session, conn = await harness.start(
         RealtimeAgent(name="a", tools=[function_tool(book)]),
-        {"tool_filler_after_s": 0.05, "tool_filler_instructions": "Say: one moment."})
+        {"tool_filler_after_s": 0.05, "tool_filler_instructions": "Say: one moment."},
+    )
     await conn.respond_function_call("book", {}, call_id="call_b")
     filler = await conn.wait_for("response.create")
     assert filler["response"]["instructions"] == "Say: one moment."
@@ -171,8 +179,11 @@ async def test_operator_approval_approve_and_reject(harness: Harness) -> None:
     await session.reject_tool_call("call_2", message="The manager said no.")
     await conn.wait_for("response.create", count=2)
     assert ran == ["Monday"]
-    assert _outputs(conn)[1] == {"type": "function_call_output", "call_id": "call_2",
-                                 "output": "The manager said no."}
+    assert _outputs(conn)[1] == {
+        "type": "function_call_output",
+        "call_id": "call_2",
+        "output": "The manager said no.",
+    }
     assert harness.of("tool_end")[-1].ok is False
 
 
@@ -184,8 +195,9 @@ async def test_approval_timeout_rejects(harness: Harness) -> None:
         ran.append("yes")
         return "sent"
 
-    policy = ApprovalPolicy(when=lambda args: args["amount"] > 100, timeout_s=0.1,
-                            message="Send {amount} dollars?")
+    policy = ApprovalPolicy(
+        when=lambda args: args["amount"] > 100, timeout_s=0.1, message="Send {amount} dollars?"
+    )
     tool = function_tool(wire_money, approval=policy)
     _session, conn = await harness.start(RealtimeAgent(name="a", tools=[tool]))
     await conn.respond_function_call("wire_money", {"amount": 5}, call_id="small")
@@ -210,8 +222,11 @@ async def test_agent_tool_approval_function(harness: Harness) -> None:
     def approve_booking(tool_name: str, arguments: dict[str, Any]) -> bool:
         return arguments.get("time", "") >= "09:00"
 
-    agent = RealtimeAgent(name="a", tools=[function_tool(book, needs_approval=True)],
-                          tool_approval_function=approve_booking)
+    agent = RealtimeAgent(
+        name="a",
+        tools=[function_tool(book, needs_approval=True)],
+        tool_approval_function=approve_booking,
+    )
     _session, conn = await harness.start(agent)
     await conn.respond_function_call("book", {"time": "10:00"}, call_id="c1")
     await conn.wait_for("response.create")
@@ -232,7 +247,8 @@ async def test_caller_approval_asks_through_the_model(harness: Harness) -> None:
 
     policy = ApprovalPolicy(by="caller", message="Book {date} at {time}?", timeout_s=5)
     _session, conn = await harness.start(
-        RealtimeAgent(name="a", tools=[function_tool(book, approval=policy)]))
+        RealtimeAgent(name="a", tools=[function_tool(book, approval=policy)])
+    )
     await conn.respond_function_call("book", {"date": "Friday", "time": "18:00"}, "c1")
     ask = await conn.wait_for("response.create")
     assert "Book Friday at 18:00?" in ask["response"]["instructions"]
@@ -262,8 +278,7 @@ async def test_call_tools_without_and_with_call_control(harness: Harness) -> Non
         async def transfer(self, target: str) -> None:
             self.actions.append(f"transfer {target}")
 
-    session, conn = await harness.start(
-        RealtimeAgent(name="a", tools=[end_call, transfer_call]))
+    session, conn = await harness.start(RealtimeAgent(name="a", tools=[end_call, transfer_call]))
     await conn.respond_function_call("end_call", {}, call_id="c1")
     await conn.wait_for("response.create")
     assert "not on a phone call" in _outputs(conn)[0]["output"]
@@ -278,7 +293,9 @@ async def test_call_tools_without_and_with_call_control(harness: Harness) -> Non
     await conn.wait_for("response.create", count=3)
     assert phone.actions == ["transfer tel:+15550100", "hangup"]
     assert [o["output"] for o in _outputs(conn)][1:] == [
-        "The call is being transferred to tel:+15550100.", "The call has ended."]
+        "The call is being transferred to tel:+15550100.",
+        "The call has ended.",
+    ]
 
 
 async def test_tool_finishing_after_a_reconnect_reports_in_words(harness: Harness) -> None:
@@ -294,8 +311,9 @@ async def test_tool_finishing_after_a_reconnect_reports_in_words(harness: Harnes
     await harness.wait_event("tool_start")
     await conn.close(1011, "internal error")
     conn2 = await harness.server.next_connection()
-    await harness.wait_event("connection", where=lambda e: e.status == "connected"
-                             and e.attempt == 1)
+    await harness.wait_event(
+        "connection", where=lambda e: e.status == "connected" and e.attempt == 1
+    )
     release.set()
     create = await conn2.wait_for("response.create")
     items = [e["item"] for e in conn2.of_type("conversation.item.create")]
@@ -303,7 +321,6 @@ async def test_tool_finishing_after_a_reconnect_reports_in_words(harness: Harnes
     assert all(i["type"] != "function_call_output" for i in items)
     assert items[-1]["role"] == "system"
     assert items[-1]["content"][0]["text"] == "Result of the earlier lookup call: found it"
-    assert conn2.types().index("response.create") > conn2.types().index(
-        "conversation.item.create")
+    assert conn2.types().index("response.create") > conn2.types().index("conversation.item.create")
     assert create.get("event_id", "").startswith("agr_")
     assert _outputs(conn) == []

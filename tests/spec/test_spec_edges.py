@@ -19,13 +19,16 @@ def messages(text: str) -> list[tuple[str, str]]:
 
 
 def test_odd_yaml_is_reported_not_crashed() -> None:
-    assert [c for c, _ in messages(HEAD + "tools: !custom {t: {entry_point: x}}\n" + ONE)] \
-        == ["AG111"]
+    assert [c for c, _ in messages(HEAD + "tools: !custom {t: {entry_point: x}}\n" + ONE)] == [
+        "AG111"
+    ]
     assert [c for c, _ in messages(HEAD + "variables: !!set {a, b}\n" + ONE)] == ["AG111"]
     assert messages(HEAD + "variables:\n  ? [a, b]\n  : 1\n" + ONE) == [
-        ("AG111", "mapping keys must be plain words")]
+        ("AG111", "mapping keys must be plain words")
+    ]
     assert messages(HEAD + "variables: {<<: [1]}\n" + ONE) == [
-        ("AG111", "'<<' can only merge mappings")]
+        ("AG111", "'<<' can only merge mappings")
+    ]
     (finding,) = validate_text("version: 1\n\tname: x\n", env={}).findings
     assert finding.code == "AG100"
 
@@ -38,12 +41,15 @@ def test_unset_variable_in_a_folded_scalar_points_at_the_scalar() -> None:
 
 def test_ranges_and_union_mismatches() -> None:
     assert messages(HEAD + "turn_detection: {type: server_vad, threshold: 1.5}\n" + ONE) == [
-        ("AG107", "1.5 is out of range: must be at most 1.0")]
+        ("AG107", "1.5 is out of range: must be at most 1.0")
+    ]
     assert messages(HEAD + "agents: {a: {instructions: x, handoffs: [[b]]}}\n") == [
-        ("AG102", "expected a string or a mapping, got a list")]
-    assert messages(HEAD + "tools: {t: {entry_point: x, approval: 5}}\n"
-                    "agents: {a: {instructions: x, tools: [t]}}\n") == [
-        ("AG103", "'5' is not allowed here; write 'never' or 'always'")]
+        ("AG102", "expected a string or a mapping, got a list")
+    ]
+    assert messages(
+        HEAD + "tools: {t: {entry_point: x, approval: 5}}\n"
+        "agents: {a: {instructions: x, tools: [t]}}\n"
+    ) == [("AG103", "'5' is not allowed here; write 'never' or 'always'")]
     assert messages(HEAD + "agents: {}\n") == [("AG107", "must not be empty (at least 1)")]
 
 
@@ -53,19 +59,36 @@ def test_broken_entries_do_not_cascade() -> None:
 
 
 def test_more_semantic_mistakes() -> None:
-    assert [c for c, _ in messages(HEAD + "tools: {'bad name': {entry_point: x}}\n"
-                                   "agents: {a: {instructions: x, tools: ['bad name']}}\n")] \
-        == ["AG107"]
-    assert [c for c, _ in messages(HEAD + "tools: {t: {entry_point: x, approval: "
-                                   "{message: 'Book {date'}}}\n"
-                                   "agents: {a: {instructions: x, tools: [t]}}\n")] == ["AG107"]
-    assert [c for c, _ in messages(HEAD + "guardrails: {g: {match: {keywords: [a]}, check: b}}\n"
-                                   "agents: {a: {instructions: x, guardrails: [g]}}\n")] \
-        == ["AG103"]
+    assert [
+        c
+        for c, _ in messages(
+            HEAD + "tools: {'bad name': {entry_point: x}}\n"
+            "agents: {a: {instructions: x, tools: ['bad name']}}\n"
+        )
+    ] == ["AG107"]
+    assert [
+        c
+        for c, _ in messages(
+            HEAD + "tools: {t: {entry_point: x, approval: "
+            "{message: 'Book {date'}}}\n"
+            "agents: {a: {instructions: x, tools: [t]}}\n"
+        )
+    ] == ["AG107"]
+    assert [
+        c
+        for c, _ in messages(
+            HEAD + "guardrails: {g: {match: {keywords: [a]}, check: b}}\n"
+            "agents: {a: {instructions: x, guardrails: [g]}}\n"
+        )
+    ] == ["AG103"]
     assert [c for c, _ in messages(HEAD + "model: {base_url: 'ftp://x'}\n" + ONE)] == ["AG107"]
-    assert [c for c, _ in messages(HEAD + "guardrails: {g: {check: b, api_key: sk-x}}\n"
-                                   "agents: {a: {instructions: x, guardrails: [g]}}\n")] \
-        == ["AG112"]
+    assert [
+        c
+        for c, _ in messages(
+            HEAD + "guardrails: {g: {check: b, api_key: sk-x}}\n"
+            "agents: {a: {instructions: x, guardrails: [g]}}\n"
+        )
+    ] == ["AG112"]
 
 
 def test_load_graph_raises_with_exit_codes(tmp_path: Path) -> None:
@@ -95,7 +118,9 @@ def test_condition_corner_cases() -> None:
 
 def test_drawings_mark_approvals_and_guardrails(tmp_path: Path) -> None:
     graph = tmp_path / "g.yaml"
-    graph.write_text(HEAD + """\
+    graph.write_text(
+        HEAD
+        + """\
 tools:
   ask: {entry_point: x, approval: always}
   xfer: {builtin: transfer_call}
@@ -107,7 +132,8 @@ agents:
     guardrails: [g]
     handoffs: [b]
   b: {instructions: y, handoffs: [a]}
-""")
+"""
+    )
     spec = load_graph(graph, env={})
     mermaid = to_mermaid(spec)
     assert 'tool_a_ask[/"ask 🔒 approval (always)"/]' in mermaid
@@ -117,5 +143,4 @@ agents:
     assert 'guard_a_g{{"guardrail: g"}}' in mermaid
     dot = to_dot(spec)
     assert '"agent:a" -> "agent:b" [label=handoff];' in dot
-    assert '"tool:a:ask" [label="ask\\napproval (always)", shape=parallelogram, color=red];' \
-        in dot
+    assert '"tool:a:ask" [label="ask\\napproval (always)", shape=parallelogram, color=red];' in dot

@@ -143,8 +143,10 @@ def test_empty_and_non_mapping_documents() -> None:
 
 
 def test_secrets_stay_out_of_reprs() -> None:
-    text = (BASE.format(name="x") + "model: {api_key: '${KEY}'}\n"
-            "sip: {openai: {webhook_secret: '${HOOK}'}}\n")
+    text = (
+        BASE.format(name="x") + "model: {api_key: '${KEY}'}\n"
+        "sip: {openai: {webhook_secret: '${HOOK}'}}\n"
+    )
     spec = validate_text(text, env={"KEY": "sk-very-secret", "HOOK": "whsec_abcdef"}).spec
     assert spec is not None and spec.graph.model.api_key == "sk-very-secret"
     assert "sk-very-secret" not in repr(spec) and "whsec_abcdef" not in repr(spec)

@@ -17,18 +17,55 @@ from hypothesis import strategies as st
 from agentgraph.spec import ValidationResult, validate_text
 
 EXAMPLES = sorted(
-    p for p in (Path(__file__).resolve().parents[2] / "examples" / "graphs").glob("*.yaml")
+    p
+    for p in (Path(__file__).resolve().parents[2] / "examples" / "graphs").glob("*.yaml")
     if not p.name.endswith(".tests.yaml")
 )
 TEXTS = [p.read_text(encoding="utf-8") for p in EXAMPLES]
 BASE_DIR = EXAMPLES[0].parent
-WORDS = ["agents", "tools", "handoffs", "version", "voice", "no", "off", "0123", "~", "null",
-         "${X}", "${Y:-1}", "$${Z}", "[", "]", "{", "}", ":", "- ", "&a", "*a", "<<: *a",
-         "!!python/object:os.system", "'", '"', "\t", "type: vad", "when: \"a <\"", "builtin",
-         "end_call", "1e9", "-1", "true", "approval: always", "match: {regex: '('}"]
+WORDS = [
+    "agents",
+    "tools",
+    "handoffs",
+    "version",
+    "voice",
+    "no",
+    "off",
+    "0123",
+    "~",
+    "null",
+    "${X}",
+    "${Y:-1}",
+    "$${Z}",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "- ",
+    "&a",
+    "*a",
+    "<<: *a",
+    "!!python/object:os.system",
+    "'",
+    '"',
+    "\t",
+    "type: vad",
+    'when: "a <"',
+    "builtin",
+    "end_call",
+    "1e9",
+    "-1",
+    "true",
+    "approval: always",
+    "match: {regex: '('}",
+]
 # AG_PROP_EXAMPLES=3000 for a deeper local run.
-SETTINGS = settings(max_examples=int(os.environ.get("AG_PROP_EXAMPLES", "150")), deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("AG_PROP_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 def check(result: ValidationResult) -> None:
@@ -42,14 +79,21 @@ def check(result: ValidationResult) -> None:
         finding.to_json()
 
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                    st.text(max_size=12), st.sampled_from(WORDS))
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=12),
+    st.sampled_from(WORDS),
+)
 trees = st.recursive(
     scalars,
     lambda children: st.one_of(
         st.lists(children, max_size=4),
-        st.dictionaries(st.one_of(st.text(max_size=8), st.sampled_from(WORDS)), children,
-                        max_size=5),
+        st.dictionaries(
+            st.one_of(st.text(max_size=8), st.sampled_from(WORDS)), children, max_size=5
+        ),
     ),
     max_leaves=25,
 )
@@ -96,8 +140,10 @@ def mutated_example(draw: st.DrawFn) -> str:
 
 
 @SETTINGS
-@given(mutated_example(), st.dictionaries(st.sampled_from(["X", "Y", "Z"]),
-                                          st.text(max_size=6), max_size=2))
+@given(
+    mutated_example(),
+    st.dictionaries(st.sampled_from(["X", "Y", "Z"]), st.text(max_size=6), max_size=2),
+)
 def test_mutated_examples(text: str, env: dict[str, str]) -> None:
     check(validate_text(text, env=env, base_dir=BASE_DIR))
 

@@ -22,8 +22,13 @@ def codes(text: str, **kw: object) -> list[str]:
 def test_examples_validate_without_findings() -> None:
     examples = sorted((Path(__file__).resolve().parents[2] / "examples" / "graphs").glob("*.yaml"))
     names = {p.name for p in examples}
-    assert {"weather.yaml", "booking.yaml", "triage.yaml", "guardrail.yaml",
-            "sip_front_desk.yaml"} <= names
+    assert {
+        "weather.yaml",
+        "booking.yaml",
+        "triage.yaml",
+        "guardrail.yaml",
+        "sip_front_desk.yaml",
+    } <= names
     for path in examples:
         if path.name.endswith(".tests.yaml"):
             continue
@@ -35,8 +40,9 @@ def test_examples_validate_without_findings() -> None:
 
 
 def test_start_defaults_to_first_agent_and_must_exist() -> None:
-    spec = validate_text(HEAD + "agents: {b: {instructions: x}, a: {instructions: y}}\n",
-                         env={}).spec
+    spec = validate_text(
+        HEAD + "agents: {b: {instructions: x}, a: {instructions: y}}\n", env={}
+    ).spec
     assert spec is not None and spec.start == "b"
     (f,) = findings("start: c\nagents: {a: {instructions: y}}\n")
     assert f.code == "AG201" and f.pos is not None and f.pos.line == 3
@@ -75,10 +81,12 @@ agents:
 
 
 def test_tool_needs_exactly_one_source() -> None:
-    assert codes("tools: {t: {timeout_s: 3}}\nagents: {a: {instructions: x, tools: [t]}}\n") \
-        == ["AG104"]
-    assert codes("tools: {t: {ref: 'a:b', entry_point: c}}\n"
-                 "agents: {a: {instructions: x, tools: [t]}}\n") == ["AG103"]
+    assert codes("tools: {t: {timeout_s: 3}}\nagents: {a: {instructions: x, tools: [t]}}\n") == [
+        "AG104"
+    ]
+    assert codes(
+        "tools: {t: {ref: 'a:b', entry_point: c}}\nagents: {a: {instructions: x, tools: [t]}}\n"
+    ) == ["AG103"]
 
 
 @pytest.mark.parametrize(
@@ -89,8 +97,9 @@ def test_tool_needs_exactly_one_source() -> None:
         ("hour > 17 hour", 51, "unexpected 'hour'"),
     ],
 )
-def test_condition_syntax_errors_point_inside_the_string(when: str, column: int,
-                                                         message: str) -> None:
+def test_condition_syntax_errors_point_inside_the_string(
+    when: str, column: int, message: str
+) -> None:
     text = f"""\
 tools:
   t: {{entry_point: x, approval: {{when: "{when}"}}}}
@@ -196,33 +205,42 @@ sip: {routes: {"300": c}}
 def test_literal_secret_warns_env_secret_does_not() -> None:
     assert codes("model: {api_key: sk-literal}\nagents: {a: {instructions: x}}\n") == ["AG112"]
     text = "model: {api_key: '${KEY}'}\nagents: {a: {instructions: x}}\n"
-    assert [f.code for f in validate_text(HEAD + text, env={"KEY": "sk-from-env"}).findings] \
-        == []
+    assert [f.code for f in validate_text(HEAD + text, env={"KEY": "sk-from-env"}).findings] == []
 
 
 def test_guardrail_kinds() -> None:
-    assert codes("guardrails: {g: {message: hi}}\nagents: {a: {instructions: x, "
-                 "guardrails: [g]}}\n") == ["AG104"]
-    assert codes("guardrails: {g: {match: {}}}\nagents: {a: {instructions: x, "
-                 "guardrails: [g]}}\n") == ["AG104"]
+    assert codes(
+        "guardrails: {g: {message: hi}}\nagents: {a: {instructions: x, guardrails: [g]}}\n"
+    ) == ["AG104"]
+    assert codes(
+        "guardrails: {g: {match: {}}}\nagents: {a: {instructions: x, guardrails: [g]}}\n"
+    ) == ["AG104"]
 
 
 def test_turn_detection_spellings() -> None:
-    spec = validate_text(HEAD + "turn_detection: {type: vad}\nagents: {a: {instructions: x}}\n",
-                         env={}).spec
+    spec = validate_text(
+        HEAD + "turn_detection: {type: vad}\nagents: {a: {instructions: x}}\n", env={}
+    ).spec
     assert spec is not None
     assert codes("agents: {a: {instructions: x, turn_detection: {type: none}}}\n") == ["AG103"]
-    assert codes("turn_detection: {eagerness: low}\nagents: {a: {instructions: x}}\n") \
-        == ["AG104"]
+    assert codes("turn_detection: {eagerness: low}\nagents: {a: {instructions: x}}\n") == ["AG104"]
 
 
 def test_check_only_keys_and_manual_turns() -> None:
-    assert codes("guardrails: {g: {match: {keywords: [x]}, model: m}}\n"
-                 "agents: {a: {instructions: x, guardrails: [g]}}\n") == ["AG103"]
-    assert codes("guardrails: {g: {check: Be kind., model: m, base_url: 'http://h/v1'}}\n"
-                 "agents: {a: {instructions: x, guardrails: [g]}}\n") == []
-    spec = validate_text(HEAD + "turn_detection: none\nagents: {a: {instructions: x}}\n",
-                         env={}).spec
+    assert codes(
+        "guardrails: {g: {match: {keywords: [x]}, model: m}}\n"
+        "agents: {a: {instructions: x, guardrails: [g]}}\n"
+    ) == ["AG103"]
+    assert (
+        codes(
+            "guardrails: {g: {check: Be kind., model: m, base_url: 'http://h/v1'}}\n"
+            "agents: {a: {instructions: x, guardrails: [g]}}\n"
+        )
+        == []
+    )
+    spec = validate_text(
+        HEAD + "turn_detection: none\nagents: {a: {instructions: x}}\n", env={}
+    ).spec
     assert spec is not None and spec.graph.turn_detection == "none"
     (f,) = findings("turn_detection: nonee\nagents: {a: {instructions: x}}\n")
     assert f.code == "AG103" and f.hints == (

@@ -81,7 +81,8 @@ class AlsaRig:
         os.mkfifo(self.mic_path)
         os.mkfifo(self.speaker_path)
         self.config_path.write_text(
-            ASOUNDRC.format(speaker=self.speaker_path, mic=self.mic_path), encoding="utf-8")
+            ASOUNDRC.format(speaker=self.speaker_path, mic=self.mic_path), encoding="utf-8"
+        )
         # O_RDWR: opening never blocks, and the pipes stay open across PortAudio's probing
         self._mic_fd = os.open(self.mic_path, os.O_RDWR | os.O_NONBLOCK)
         self._spk_fd = os.open(self.speaker_path, os.O_RDWR | os.O_NONBLOCK)
@@ -93,8 +94,12 @@ class AlsaRig:
             self._threads.append(thread)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=2)

@@ -71,25 +71,38 @@ def wait_until(predicate: object, timeout_s: float) -> bool:
 @pytest.mark.slow
 def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None:
     question = read_wav_pcm16(speak("What's the weather in Tokyo?", tmp_path / "q.wav"))
-    barge_in = read_wav_pcm16(speak("Wait, stop, stop please.", tmp_path / "b.wav",
-                                    voice="en-us+f3"))
+    barge_in = read_wav_pcm16(
+        speak("Wait, stop, stop please.", tmp_path / "b.wav", voice="en-us+f3")
+    )
     with AlsaRig(tmp_path) as rig:
         env = rig.env
         env.pop("OPENAI_API_KEY", None)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "agentgraph", "run", "examples/graphs/weather.yaml",
-             "--json", "--no-log"],
-            cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "agentgraph",
+                "run",
+                "examples/graphs/weather.yaml",
+                "--json",
+                "--no-log",
+            ],
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         reader = LineReader(proc)
         try:
             assert reader.wait_for("agent_start", 30), proc.stderr and proc.stderr.read()
             rig.say(question)
             # the reply comes out of the speaker
-            assert wait_until(lambda: any(level > LOUD for _, level in rig.speaker_levels()),
-                              30), "no agent audio reached the speaker"
+            assert wait_until(lambda: any(level > LOUD for _, level in rig.speaker_levels()), 30), (
+                "no agent audio reached the speaker"
+            )
             first_loud = next(t for t, level in rig.speaker_levels() if level > LOUD)
             time.sleep(0.4)
             rig.say(barge_in)  # talk over the agent
@@ -125,8 +138,14 @@ def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None
     assert max(window) < LOUD, f"agent audio kept playing after the barge-in: {window}"
     # and the first reply was cut short: less of it played than the model sent
     first_item = next(e["item_id"] for e in events if e["type"] == "audio_delta")
-    sent_s = sum(int(e["audio"]["bytes"]) for e in events  # type: ignore[index]
-                 if e["type"] == "audio_delta" and e["item_id"] == first_item) / 48000
+    sent_s = (
+        sum(
+            int(e["audio"]["bytes"])
+            for e in events  # type: ignore[index]
+            if e["type"] == "audio_delta" and e["item_id"] == first_item
+        )
+        / 48000
+    )
     played_s = len([t for t, level in levels if level > LOUD and t < t_stopped]) * 0.02
     assert played_s < sent_s - 0.3, (played_s, sent_s)
     # the speaker's playback tracker fed the session what was really heard
@@ -139,9 +158,14 @@ def test_microphone_reply_and_barge_in_through_portaudio(tmp_path: Path) -> None
 @pytest.mark.slow
 def test_push_to_talk_when_turn_detection_is_off(tmp_path: Path) -> None:
     graph = tmp_path / "manual.yaml"
-    graph.write_text((REPO / "examples/graphs/weather.yaml").read_text().replace(
-        "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
-        "turn_detection: none"))
+    graph.write_text(
+        (REPO / "examples/graphs/weather.yaml")
+        .read_text()
+        .replace(
+            "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
+            "turn_detection: none",
+        )
+    )
     question = read_wav_pcm16(speak("What's the weather in Sydney?", tmp_path / "q.wav"))
     with AlsaRig(tmp_path) as rig:
         env = rig.env
@@ -149,8 +173,12 @@ def test_push_to_talk_when_turn_detection_is_off(tmp_path: Path) -> None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         proc = subprocess.Popen(
             [sys.executable, "-m", "agentgraph", "run", str(graph), "--json", "--no-log"],
-            cwd=tmp_path, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         reader = LineReader(proc)
         assert proc.stdin is not None
@@ -163,8 +191,9 @@ def test_push_to_talk_when_turn_detection_is_off(tmp_path: Path) -> None:
             proc.stdin.write("\n")  # Enter: end of the caller's turn
             proc.stdin.flush()
             assert reader.wait_for("tool_start", 20)
-            assert wait_until(lambda: any(level > LOUD for _, level in rig.speaker_levels()),
-                              20), "no agent audio reached the speaker"
+            assert wait_until(lambda: any(level > LOUD for _, level in rig.speaker_levels()), 20), (
+                "no agent audio reached the speaker"
+            )
             proc.stdin.close()  # Ctrl-D: the conversation ends
             proc.wait(timeout=30)
             assert proc.stderr is not None

@@ -18,11 +18,14 @@ def test_tool_call_answer_spans_two_responses() -> None:
     w.caller_turn(0.0)
     assert not w.done(10.0)  # nothing answered yet
     w.feed(raw("response.created"), 0.1)
-    w.feed(ev.RealtimeToolStartEvent(agent=AGENT, tool_name="t", call_id="c1", arguments="{}"),
-           0.2)
+    w.feed(ev.RealtimeToolStartEvent(agent=AGENT, tool_name="t", call_id="c1", arguments="{}"), 0.2)
     w.feed(raw("response.done"), 0.2)
-    w.feed(ev.RealtimeToolEndEvent(agent=AGENT, tool_name="t", call_id="c1", arguments="{}",
-                                   output="ok"), 0.3)
+    w.feed(
+        ev.RealtimeToolEndEvent(
+            agent=AGENT, tool_name="t", call_id="c1", arguments="{}", output="ok"
+        ),
+        0.3,
+    )
     assert not w.done(5.0)  # a follow-up response is expected
     w.feed(raw("response.created"), 0.4)
     w.feed(ev.RealtimeTranscriptDeltaEvent(item_id="i", delta="Sunny"), 0.5)
@@ -45,11 +48,19 @@ def test_pending_approval_and_speech_keep_it_busy() -> None:
     w = TurnWatcher(settle_s=0.1)
     w.caller_turn(0.0)
     w.feed(ev.RealtimeTranscriptDoneEvent(item_id="i", transcript="ok"), 0.1)
-    w.feed(ev.RealtimeToolApprovalRequiredEvent(agent=AGENT, tool_name="book", call_id="c9",
-                                                arguments="{}", message="Book?"), 0.2)
+    w.feed(
+        ev.RealtimeToolApprovalRequiredEvent(
+            agent=AGENT, tool_name="book", call_id="c9", arguments="{}", message="Book?"
+        ),
+        0.2,
+    )
     assert not w.done(9.0)
-    w.feed(ev.RealtimeToolEndEvent(agent=AGENT, tool_name="book", call_id="c9",
-                                   arguments="{}", output="rejected", ok=False), 0.3)
+    w.feed(
+        ev.RealtimeToolEndEvent(
+            agent=AGENT, tool_name="book", call_id="c9", arguments="{}", output="rejected", ok=False
+        ),
+        0.3,
+    )
     w.feed(ev.RealtimeTranscriptDoneEvent(item_id="j", transcript="Not booked."), 0.4)
     assert w.done(0.6)
     w.feed(ev.RealtimeSpeechStartedEvent(item_id="u2"), 1.0)
