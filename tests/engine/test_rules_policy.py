@@ -225,16 +225,25 @@ def test_numbers(text: str, value: float) -> None:
 def test_guardrail_feedback_is_spoken_not_the_same_answer_again() -> None:
     dlg = Dialogue()
     dlg.user("What's the weather in Tokyo?")
-    dlg.history.append(Turn("system", "Your previous answer was stopped by a guardrail: "
-                            "I can't quote prices on the phone. Answer the caller again and "
-                            "follow this rule."))
+    dlg.history.append(
+        Turn(
+            "system",
+            "Your previous answer was stopped by a guardrail: "
+            "I can't quote prices on the phone. Answer the caller again and "
+            "follow this rule.",
+        )
+    )
     assert dlg.decide().text == "I can't quote prices on the phone."
 
 
 def test_filler_while_a_tool_is_slow() -> None:
-    d = Dialogue().decide(response_instructions=(
-        "Say one short sentence telling the caller you are still working on it. "
-        "Do not call any tool."), tool_choice="none")
+    d = Dialogue().decide(
+        response_instructions=(
+            "Say one short sentence telling the caller you are still working on it. "
+            "Do not call any tool."
+        ),
+        tool_choice="none",
+    )
     assert d == Decision(text="One moment, I'm still working on that.")
 
 

@@ -21,10 +21,12 @@ def test_voices_sound_different() -> None:
     ash = np.frombuffer(EspeakSynthesizer("ash").synthesize_pcm24(text), "<i2")
     assert len({v.name for v in VOICES.values()}) == len(VOICES)
     n = min(marin.size, ash.size)
+
     # Different variants: not the same samples, and a clearly different spectrum centroid.
     def centroid(x: np.ndarray) -> float:
         spec = np.abs(np.fft.rfft(x[:n].astype(np.float64)))
         return float((spec * np.arange(spec.size)).sum() / spec.sum())
+
     assert abs(centroid(marin) - centroid(ash)) / centroid(ash) > 0.05
 
 
@@ -57,8 +59,7 @@ def test_empty_text_gives_no_audio() -> None:
 
 def test_dates_and_times_are_read_as_words() -> None:
     assert speakable("Book 2026-11-29 at 08:00?") == "Book November 29th at 8 AM?"
-    assert speakable("at 15:30 or 12:00 on 2026-12-02") == (
-        "at 3 30 PM or noon on December 2nd")
+    assert speakable("at 15:30 or 12:00 on 2026-12-02") == ("at 3 30 PM or noon on December 2nd")
     assert speakable("ratio 3:1 and 2026-13-40") == "ratio 3:1 and 2026-13-40"
     # the synthesizer speaks the words (same duration as saying "8 AM", within 20 ms)
     synth = EspeakSynthesizer("marin")

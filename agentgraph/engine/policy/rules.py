@@ -225,8 +225,11 @@ class RulesPolicy:
         if history and history[-1].role == "system":
             # A guardrail stopped the last answer (the runtime adds its rule as a system
             # message): say the rule's message instead of repeating the same answer.
-            m = re.search(r"stopped by a guardrail: (.+?)\.? Answer the caller again",
-                          history[-1].text, re.DOTALL)
+            m = re.search(
+                r"stopped by a guardrail: (.+?)\.? Answer the caller again",
+                history[-1].text,
+                re.DOTALL,
+            )
             if m:
                 return Decision(text=m.group(1).strip().rstrip(".") + ".")
         if ctx.response_instructions and re.search(

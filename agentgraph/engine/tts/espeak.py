@@ -70,8 +70,20 @@ VOICES: dict[str, VoiceSpec] = {
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _CLOCK = re.compile(r"\b([01]?\d|2[0-3]):([0-5]\d)\b")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _ORDINAL_SUFFIX = {1: "st", 2: "nd", 3: "rd", 21: "st", 22: "nd", 23: "rd", 31: "st"}
 
 
@@ -141,8 +153,14 @@ class _EspeakLibrary:
         lib.espeak_ng_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         lib.espeak_ng_SetParameter.restype = ctypes.c_int
         lib.espeak_ng_Synthesize.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.POINTER(ctypes.c_uint), ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.POINTER(ctypes.c_uint),
+            ctypes.c_void_p,
         ]
         lib.espeak_ng_Synthesize.restype = ctypes.c_int
         lib.espeak_ng_Synchronize.restype = ctypes.c_int
@@ -166,8 +184,9 @@ class _EspeakLibrary:
                 cls._instance = cls()
             return cls._instance
 
-    def _on_audio(self, wav: ctypes._Pointer[ctypes.c_short] | None, num_samples: int,
-                  _events: int | None) -> int:
+    def _on_audio(
+        self, wav: ctypes._Pointer[ctypes.c_short] | None, num_samples: int, _events: int | None
+    ) -> int:
         if wav and num_samples > 0:
             self._chunks.append(ctypes.string_at(wav, num_samples * 2))
         return 0  # 0 = continue synthesis
@@ -184,9 +203,7 @@ class _EspeakLibrary:
         data = text.encode("utf-8") + b"\0"
         self._chunks = []
         buf = ctypes.create_string_buffer(data)
-        self.lib.espeak_ng_Synthesize(
-            buf, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
-        )
+        self.lib.espeak_ng_Synthesize(buf, len(data), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)
         self.lib.espeak_ng_Synchronize()
         out = b"".join(self._chunks)
         self._chunks = []
