@@ -12,14 +12,14 @@ import websockets
 from agentgraph.engine import EmbeddedEngine
 from agentgraph.engine.policy import PolicyContext, ToolCall, ToolSpec, Turn
 from agentgraph.engine.policy.chat import ChatPolicy, ChatPolicyError, build_messages
+from tests.fakes.chat_server import ChatReply, FakeChatServer
 
 from .conftest import WEATHER_TOOL, WireClient
-from .fake_chat import Reply, StreamingChatServer
 
 WEATHER = ToolSpec(WEATHER_TOOL["name"], WEATHER_TOOL["description"], WEATHER_TOOL["parameters"])
 
 
-def weather_bot(request: dict[str, Any]) -> Reply:
+def weather_bot(request: dict[str, Any]) -> ChatReply:
     last = request["messages"][-1]
     if last["role"] == "tool":
         return f"Here you go. {json.loads(last['content'])['summary']}", []
@@ -70,7 +70,7 @@ def test_messages_map_history_to_chat_roles() -> None:
 
 @pytest.mark.parametrize("stream", [True, False])
 async def test_streams_sentences_early_and_joins_tool_call_fragments(stream: bool) -> None:
-    async with StreamingChatServer(weather_bot, stream=stream) as server:
+    async with FakeChatServer(weather_bot, stream=stream) as server:
         policy = ChatPolicy(base_url=server.base_url, model="tiny", api_key="sk-local")
         early: list[str] = []
         greeting = await policy.decide(ctx(Turn("user", "hi")), early.append)
@@ -84,11 +84,11 @@ async def test_streams_sentences_early_and_joins_tool_call_fragments(stream: boo
     assert request["model"] == "tiny" and request["stream"] is True
     assert request["tools"][0]["function"]["name"] == "get_weather"
     assert request["tool_choice"] == "auto"
-    assert server.auth[0] == "Bearer sk-local"
+    assert server.headers[0]["authorization"] == "Bearer sk-local"
 
 
 async def test_server_error_is_reported_without_crashing() -> None:
-    async with StreamingChatServer(weather_bot) as server:
+    async with FakeChatServer(weather_bot) as server:
         server.status = 500
         with pytest.raises(ChatPolicyError, match="HTTP 500"):
             await ChatPolicy(base_url=server.base_url, model="m").decide(ctx(Turn("user", "x")))
@@ -96,7 +96,7 @@ async def test_server_error_is_reported_without_crashing() -> None:
 
 async def test_engine_with_chat_policy_round_trip() -> None:
     async with (
-        StreamingChatServer(weather_bot) as chat,
+        FakeChatServer(weather_bot) as chat,
         EmbeddedEngine(
             policy="chat", chat_base_url=chat.base_url, chat_model="tiny", voice_input=False
         ) as engine,
