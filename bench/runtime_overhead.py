@@ -77,6 +77,8 @@ def run_one(impl: str, sessions: int, args: argparse.Namespace) -> dict[str, Any
         )
         if args.aligned:
             extra.append("--aligned")
+        if not args.long:
+            extra += ["--tool-every-s", str(args.tool_every_s)]
         server, url = start_server(stats_file, *extra)
         cmd = [
             python,
@@ -123,6 +125,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--long-call-minutes", type=float, default=0.0)
     parser.add_argument("--json", help="also write all results to this file")
+    parser.add_argument(
+        "--tool-every-s",
+        type=float,
+        default=5.0,
+        help="seconds between a session's function calls (more calls give a steadier "
+        "tool round-trip figure at few sessions)",
+    )
     parser.add_argument(
         "--aligned",
         action="store_true",
