@@ -17,54 +17,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from agentgraph.engine.lexicon import MONTHS, ORDINALS, TENS, UNITS
+
 __all__ = ["base_phrases", "class_sentences", "session_sentences", "session_text"]
 
-_NUMBERS = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "sixty",
-    "seventy",
-    "eighty",
-    "ninety",
-    "hundred",
-    "thousand",
-    "zero",
-]
-_HOURS = [
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-]
+_NUMBERS = [*list(UNITS)[1:], *TENS, "hundred", "thousand", "zero"]
+_HOURS = list(UNITS)[1:13]
 _MINUTES = ("", " fifteen", " thirty", " forty five", " o'clock")
 _DAYS = (
     "today",
@@ -80,44 +38,9 @@ _DAYS = (
     "next friday",
     "the day after tomorrow",
 )
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_ORDINALS = [
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-    "thirteenth",
-    "fourteenth",
-    "fifteenth",
-    "sixteenth",
-    "seventeenth",
-    "eighteenth",
-    "nineteenth",
-    "twentieth",
-    "twenty-first",
-    "thirtieth",
-]
+_MONTHS = list(MONTHS)
+# the parser's ordinals, plus "twenty-first" so the model also hears it as one phrase
+_ORDINALS = [*list(ORDINALS)[:-1], "twenty-first", "thirtieth"]
 _PREFIXES = (
     "",
     "what's the",
