@@ -27,6 +27,7 @@ fade-out so the caller hears no click.
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ __all__ = [
     "PlayoutBuffer",
     "Transport",
     "TransportSession",
+    "run_until_first_done",
 ]
 
 
@@ -92,6 +94,18 @@ class Transport(abc.ABC):
     @abc.abstractmethod
     async def run(self, session: TransportSession) -> None:
         """Carry one conversation: caller input in, agent audio out; return when it ends."""
+
+
+async def run_until_first_done(*aws: Awaitable[Any]) -> None:
+    """Run the pumps of one conversation together until any of them ends (a hang-up, the
+    stream stopping, the session closing), then cancel the others and wait for them."""
+    tasks = [asyncio.ensure_future(aw) for aw in aws]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,12 @@ from websockets.exceptions import ConnectionClosed
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import ProtocolError
-from agentgraph.transports.base import PlaybackTracker, Transport, TransportSession
+from agentgraph.transports.base import (
+    PlaybackTracker,
+    Transport,
+    TransportSession,
+    run_until_first_done,
+)
 
 __all__ = [
     "MediaStreamProtocol",
@@ -183,16 +188,9 @@ class MediaStreamTransport(Transport):
 
     async def run(self, session: TransportSession) -> None:
         self.protocol.tracker = self.playback_tracker
-        tasks = [
-            asyncio.ensure_future(self._inbound(session)),
-            asyncio.ensure_future(self._outbound(session)),
-        ]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await run_until_first_done(self._inbound(session), self._outbound(session))
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             self.ended.set()
 
     async def _inbound(self, session: TransportSession) -> None:

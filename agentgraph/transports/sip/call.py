@@ -24,7 +24,7 @@ from agentgraph.audio import (
     pcm16_to_ulaw,
     ulaw_to_pcm16,
 )
-from agentgraph.transports.base import Transport, TransportSession
+from agentgraph.transports.base import Transport, TransportSession, run_until_first_done
 from agentgraph.transports.sip.server import SipCall
 
 __all__ = ["SipCallTransport", "transcode_g711"]
@@ -63,18 +63,14 @@ class SipCallTransport(Transport):
         with contextlib.suppress(AttributeError):  # sessions without call control
             session.call_control = call  # type: ignore[attr-defined]
         call.rtp.playout.tracker = self.playback_tracker
-        tasks = [
-            asyncio.ensure_future(self._audio_in(session)),
-            asyncio.ensure_future(self._dtmf_in(session)),
-            asyncio.ensure_future(self._events(session)),
-            asyncio.ensure_future(call.ended.wait()),
-        ]
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            await run_until_first_done(
+                self._audio_in(session),
+                self._dtmf_in(session),
+                self._events(session),
+                call.ended.wait(),
+            )
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             if self.hangup_when_done and not call.ended.is_set():
                 await call.hangup()
 
