@@ -87,6 +87,23 @@ class FakeResponse:
         self.cancelled = False
         self.done = False
 
+    async def _add_output_item(self, item: dict[str, Any]) -> int:
+        """§6: the item joins the response and the conversation; returns its output_index."""
+        self.output.append(item)
+        index = len(self.output) - 1
+        await self.conn.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.id,
+                "output_index": index,
+                "item": item,
+            }
+        )
+        await self.conn.send(
+            {"type": "conversation.item.added", "previous_item_id": None, "item": item}
+        )
+        return index
+
     async def start(self) -> FakeResponse:
         await self.conn.send(
             {
@@ -112,19 +129,7 @@ class FakeResponse:
             "status": "in_progress",
             "content": [],
         }
-        self.output.append(item)
-        index = len(self.output) - 1
-        await self.conn.send(
-            {
-                "type": "response.output_item.added",
-                "response_id": self.id,
-                "output_index": index,
-                "item": item,
-            }
-        )
-        await self.conn.send(
-            {"type": "conversation.item.added", "previous_item_id": None, "item": item}
-        )
+        index = await self._add_output_item(item)
         await self.conn.send(
             {
                 "type": "response.content_part.added",
@@ -214,19 +219,7 @@ class FakeResponse:
             "name": name,
             "arguments": "",
         }
-        self.output.append(item)
-        index = len(self.output) - 1
-        await self.conn.send(
-            {
-                "type": "response.output_item.added",
-                "response_id": self.id,
-                "output_index": index,
-                "item": item,
-            }
-        )
-        await self.conn.send(
-            {"type": "conversation.item.added", "previous_item_id": None, "item": item}
-        )
+        index = await self._add_output_item(item)
         half = len(arguments) // 2
         for part in (arguments[:half], arguments[half:]):
             await self.conn.send(
