@@ -51,6 +51,13 @@ def engine() -> None:
     default=None,
     help="Recognizer processes (default: one per core, up to 4; 0: in-process).",
 )
+@click.option(
+    "--token",
+    default=None,
+    envvar="AGENTGRAPH_ENGINE_TOKEN",
+    show_envvar=True,
+    help="Bearer key clients must send (required when --host is not loopback).",
+)
 def serve(
     host: str,
     port: int,
@@ -60,6 +67,7 @@ def serve(
     chat_api_key: str | None,
     no_voice_input: bool,
     asr_workers: int | None,
+    token: str | None,
 ) -> int:
     """Serve until interrupted; prints the URL clients connect to."""
     from agentgraph.engine import EmbeddedEngine
@@ -74,6 +82,7 @@ def serve(
             chat_api_key=chat_api_key,
             voice_input=not no_voice_input,
             asr_workers=asr_workers,
+            token=token,
         )
         await server.start()
         click.echo(

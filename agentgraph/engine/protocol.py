@@ -258,6 +258,12 @@ class EngineProtocol:
         audio = event.audio
         if not audio:
             return
+        if len(audio) % 2 and self._input_format() is AudioFormat.PCM16:
+            raise SessionError(
+                "invalid_value",
+                f"Invalid value: audio/pcm input holds 16-bit samples; got {len(audio)} bytes.",
+                "audio",
+            )
         self._input.extend(audio)
         self._input_total_bytes += len(audio)
         limit = MAX_INPUT_BUFFER_MS * self._input_format().bytes_per_ms

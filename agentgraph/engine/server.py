@@ -1,11 +1,15 @@
 """The asyncio shell of the embedded engine: a websockets server around `EngineProtocol`.
 
 Per connection: the handshake checks (path `/v1/realtime`, `model` or `call_id` in the
-query, `Authorization: Bearer …` or the browser subprotocols, answered with `realtime`),
-then one reader loop that feeds frames to the core, one writer task that drains what the
-core wants to send, and one timer at the core's `next_deadline()`. Policy requests are
-answered inline for the deterministic policy and in a task for the chat policy. No
-protocol rules live here.
+query, `Authorization: Bearer …` or the browser subprotocols, answered with `realtime`;
+off loopback the bearer must equal the engine's token), then one reader loop that feeds
+frames to the core, one writer task that drains what the core wants to send, and one
+timer at the core's `next_deadline()`. Policy requests are answered inline for the
+deterministic policy and in a task for the chat policy. No protocol rules live here.
+
+Hostile peers: the send queue is bounded in bytes (a client that stops reading is closed
+with 1008 once `MAX_PENDING_SEND_BYTES` wait for it, instead of growing memory), and the
+OpenAI SIP connector's calls REST endpoints share the port (`calls.py`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
+import ipaddress
 import logging
+import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +44,20 @@ log = logging.getLogger("agentgraph.engine")
 # A 15 MiB append is 20 MiB of base64 (realtime-protocol.md §1.4, §9).
 MAX_MESSAGE_BYTES = 21 * 1024 * 1024
 SESSION_SECONDS = 3600
+# Frames waiting for a client that does not read; past this it is closed (1008).
+MAX_PENDING_SEND_BYTES = 16 * 1024 * 1024
+SLOW_CONSUMER_CLOSE_CODE = 1008
+TOKEN_ENV = "AGENTGRAPH_ENGINE_TOKEN"
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback literals; any other name or address is not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _synthesizer(voice: Any, speed: float) -> Synthesizer:
@@ -76,6 +97,8 @@ class EmbeddedEngine:
         asr_workers: recognizer processes shared by all sessions (None: one per core, up
             to 4; 0: decode inside the server process).
         realtime_factor: how much faster than real time audio deltas are released.
+        token: the bearer token clients must present. Required (or AGENTGRAPH_ENGINE_TOKEN)
+            when `host` is not a loopback address; on loopback any bearer is accepted.
     """
 
     def __init__(
@@ -90,7 +113,14 @@ class EmbeddedEngine:
         voice_input: bool = True,
         asr_workers: int | None = None,
         realtime_factor: float = 4.0,
+        token: str | None = None,
     ) -> None:
+        token = token or os.environ.get(TOKEN_ENV) or None
+        if token is None and not is_loopback(host):
+            raise UsageError(
+                f"the engine would listen on {host}, beyond loopback, without a token: "
+                f"pass --token (or set {TOKEN_ENV}); clients then send it as their bearer key"
+            )
         if policy not in ("rules", "chat"):
             raise UsageError(f"unknown engine policy {policy!r}: use 'rules' or 'chat'")
         if policy == "chat" and not chat_base_url:
@@ -104,6 +134,7 @@ class EmbeddedEngine:
         self.voice_input = voice_input
         self.asr_workers = asr_workers
         self.realtime_factor = realtime_factor
+        self._token = token
         self._server: Server | None = None
 
     @property
@@ -165,7 +196,19 @@ class EmbeddedEngine:
         )
         if not auth.lower().startswith("bearer ") and not browser_key:
             return connection.respond(401, "Missing bearer authentication in header\n")
+        if not self._authorized(auth, offered):
+            return connection.respond(401, "Incorrect API key provided\n")
         return None
+
+    def _authorized(self, auth: str, offered: str) -> bool:
+        """Any bearer on loopback; the engine's token (header or browser key) otherwise."""
+        if self._token is None:
+            return True
+        expected = self._token.encode()
+        candidates = [auth[7:].strip()] if auth.lower().startswith("bearer ") else []
+        prefix = "openai-insecure-api-key."
+        candidates += [p.strip()[len(prefix) :] for p in offered.split(",") if prefix in p]
+        return any(hmac.compare_digest(expected, c.encode()) for c in candidates)
 
     # -- one connection ----------------------------------------------------------------
 
@@ -241,6 +284,9 @@ class _Connection:
         self.policy = policy
         self.loop = loop
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self.pending_bytes = 0  # queued for the writer, not yet handed to the socket
+        self.slow = False
+        self._closer: asyncio.Task[None] | None = None
         self.timer: asyncio.TimerHandle | None = None
         self.tasks: set[asyncio.Task[None]] = set()
         self._decide_now: Callable[[Any], Decision] | None = getattr(policy, "decide_now", None)
@@ -250,7 +296,12 @@ class _Connection:
         try:
             self._pump()
             async for message in self.ws:
-                self.core.receive(message, self.loop.time())
+                if self.slow:
+                    break
+                try:
+                    self.core.receive(message, self.loop.time())
+                except Exception:  # a core bug must not take the connection down with 1011
+                    log.exception("engine core failed on a client event")
                 self._pump()
         except WsConnectionClosed:
             pass
@@ -262,18 +313,48 @@ class _Connection:
             self.outbox.put_nowait(None)
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
+            if self._closer is not None:
+                await self._closer
 
     def _pump(self) -> None:
         """Feed policy answers, queue output, re-arm the timer (STYLE.md §b order)."""
         for _ in range(8):  # policy answers may create more work; bounded
             requests = self.core.events_received()
             for frame in self.core.data_to_send():
-                self.outbox.put_nowait(frame)
+                self._queue(frame)
             if not requests:
                 break
             for request in requests:
                 self._dispatch(request)
         self._arm()
+
+    def _queue(self, frame: str) -> None:
+        if self.slow:
+            return
+        self.pending_bytes += len(frame)
+        if self.pending_bytes > MAX_PENDING_SEND_BYTES:
+            self._close_slow()
+            return
+        self.outbox.put_nowait(frame)
+
+    def _close_slow(self) -> None:
+        """The client stopped reading: drop what waits for it and close it (1008)."""
+        self.slow = True
+        log.warning("closing a client that does not read (%d bytes waiting)", self.pending_bytes)
+        while not self.outbox.empty():
+            self.outbox.get_nowait()
+        self.pending_bytes = 0
+        self.outbox.put_nowait(None)
+        self._closer = asyncio.ensure_future(self._abort_slow())
+
+    async def _abort_slow(self) -> None:
+        reason = "client is not reading its events"
+        try:
+            await asyncio.wait_for(self.ws.close(SLOW_CONSUMER_CLOSE_CODE, reason), 2.0)
+        except (TimeoutError, WsConnectionClosed):
+            pass
+        finally:
+            self.ws.transport.abort()  # its socket buffers are full: do not wait on them
 
     def _dispatch(self, request: PolicyRequest) -> None:
         if self._decide_now is not None:
@@ -315,6 +396,7 @@ class _Connection:
             frame = await self.outbox.get()
             if frame is None:
                 return
+            self.pending_bytes -= len(frame)
             try:
                 await self.ws.send(frame)
             except WsConnectionClosed:
