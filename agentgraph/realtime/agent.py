@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentgraph.realtime.greeting import Greeting, normalize_greeting
 from agentgraph.realtime.guardrails import RealtimeOutputGuardrail
 from agentgraph.realtime.handoffs import Handoff, handoff
 from agentgraph.realtime.tool import FunctionTool
@@ -41,6 +42,8 @@ class RealtimeAgent:
             for this agent's tool calls (None = use the tool's own rule).
         turn_detection: per-agent turn detection (a GA `turn_detection` object or None to
             keep the session's); sent in the handoff's `session.update`.
+        greeting: what this agent says first when it starts a session (text said word for
+            word, or `Greeting(instructions=...)`); None uses the run config's greeting.
     """
 
     name: str
@@ -51,6 +54,7 @@ class RealtimeAgent:
     handoff_description: str | None = None
     tool_approval_function: ToolApprovalFunction | None = None
     turn_detection: dict[str, Any] | None = None
+    greeting: Greeting | str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -59,6 +63,7 @@ class RealtimeAgent:
         self.tools = list(self.tools)
         self.handoffs = list(self.handoffs)
         self.output_guardrails = list(self.output_guardrails)
+        self.greeting = normalize_greeting(self.greeting)
 
     def clone(self, **changes: Any) -> RealtimeAgent:
         """A copy with some fields replaced (lists are copied, agents shared)."""

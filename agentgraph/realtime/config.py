@@ -22,6 +22,7 @@ from typing import Any, TypedDict
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import AgentGraphError
+from agentgraph.realtime.greeting import Greeting, GreetingLike, normalize_greeting
 from agentgraph.realtime.guardrails import RealtimeOutputGuardrail
 
 __all__ = [
@@ -321,6 +322,8 @@ class RealtimeRunConfig(TypedDict, total=False):
             server's `expires_at`, at the first quiet moment (None: wait for the 1001 close).
         raw_model_events: also yield `raw_model_event` for every wire event.
         audio_send_interval_ms: coalesce caller audio into appends of this length (0: each).
+        greeting: what the starting agent says first when it has no greeting of its own
+            (text said word for word, or a `Greeting`).
     """
 
     model_settings: dict[str, Any]
@@ -332,6 +335,7 @@ class RealtimeRunConfig(TypedDict, total=False):
     session_rollover_s: float | None
     raw_model_events: bool
     audio_send_interval_ms: int
+    greeting: GreetingLike
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +354,7 @@ class RunSettings:
     session_rollover_s: float | None = 120.0
     raw_model_events: bool = False
     audio_send_interval_ms: int = 0
+    greeting: Greeting | None = None
 
 
 _RUN_KEYS = frozenset(RealtimeRunConfig.__annotations__)
@@ -370,6 +375,10 @@ def normalize_run_config(config: Mapping[str, Any] | None) -> RunSettings:
     if filler is not None and (not isinstance(filler, (int, float)) or filler <= 0):
         raise ModelSettingsError("tool_filler_after_s must be a positive number or None")
     defaults = RunSettings()
+    try:
+        greeting = normalize_greeting(config.get("greeting"))
+    except ValueError as exc:
+        raise ModelSettingsError(str(exc)) from None
     return RunSettings(
         model=normalize_model_settings(config.get("model_settings")),
         output_guardrails=tuple(config.get("output_guardrails") or ()),
@@ -382,4 +391,5 @@ def normalize_run_config(config: Mapping[str, Any] | None) -> RunSettings:
         session_rollover_s=config.get("session_rollover_s", defaults.session_rollover_s),
         raw_model_events=bool(config.get("raw_model_events", False)),
         audio_send_interval_ms=int(config.get("audio_send_interval_ms", 0)),
+        greeting=greeting,
     )
