@@ -23,7 +23,7 @@ CASES: list[tuple[str, dict[str, Any], bool]] = [
     ("flag == true", {"flag": True}, True),
     ("missing == null", {}, True),
     ("count > -1", {"count": 0}, True),
-    ("count > 'text'", {"count": 5}, False),  # mixed kinds compare false, never raise
+    ("count > 'text'", {"count": 5}, True),  # cannot be read as text: the rule applies
     ("a or b and c", {"a": False, "b": True, "c": False}, False),  # and binds tighter
     ("(a or b) and c", {"a": True, "b": False, "c": True}, True),
     ("'it\\'s' == q", {"q": "it's"}, True),
