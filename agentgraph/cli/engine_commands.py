@@ -52,6 +52,13 @@ def engine() -> None:
     help="Recognizer processes (default: one per core, up to 4; 0: in-process).",
 )
 @click.option(
+    "--recognizer",
+    type=click.Choice(["whisper", "sphinx"]),
+    default="whisper",
+    show_default=True,
+    help="Speech recognizer: whisper generalises; sphinx is cheaper (session words only).",
+)
+@click.option(
     "--token",
     default=None,
     envvar="AGENTGRAPH_ENGINE_TOKEN",
@@ -67,6 +74,7 @@ def serve(
     chat_api_key: str | None,
     no_voice_input: bool,
     asr_workers: int | None,
+    recognizer: str,
     token: str | None,
 ) -> int:
     """Serve until interrupted; prints the URL clients connect to."""
@@ -82,6 +90,7 @@ def serve(
             chat_api_key=chat_api_key,
             voice_input=not no_voice_input,
             asr_workers=asr_workers,
+            recognizer=recognizer,
             token=token,
         )
         await server.start()

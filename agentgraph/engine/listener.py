@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from agentgraph.audio.resample import StreamResampler, resample_pcm16
+from agentgraph.engine.asr import DEFAULT_RECOGNIZER, Recognizer, make_recognizer, recognizer_for
 from agentgraph.engine.asr.pool import DecoderPool
-from agentgraph.engine.asr.sphinx import MAX_UTTERANCE_BYTES, SphinxRecognizer
+from agentgraph.engine.asr.sphinx import MAX_UTTERANCE_BYTES
 from agentgraph.engine.protocol import ListenerEvent, SpeechStarted, SpeechStopped
 from agentgraph.engine.vad import FRAME_MS, FRAME_SAMPLES, SileroVad, TurnTracker, _Start
 
@@ -33,6 +34,7 @@ _SPECULATE_AFTER_MS = 3 * FRAME_MS
 _FLOOR_FRAMES = 94  # the noise floor is the quietest frame of the last ~3 s
 _FLOOR_FACTOR = 2.5
 _DECODE_TIMEOUT_S = 30.0
+_MIN_SPEECH_FRAMES = 4  # a committed buffer with less speech than this is not decoded
 
 
 def _rms(frame: bytes) -> float:
@@ -45,14 +47,21 @@ class SpeechListener:
 
     Args:
         pool: decode in these worker processes; None decodes in this process.
+        recognizer: `whisper` or `sphinx`, unless the session's transcription model
+            names one (`asr.recognizer_for`).
     """
 
-    def __init__(self, pool: DecoderPool | None = None) -> None:
+    def __init__(
+        self, pool: DecoderPool | None = None, recognizer: str = DEFAULT_RECOGNIZER
+    ) -> None:
         self._pool = pool
+        self._default = recognizer
+        self._kind = recognizer
         self._session: dict[str, Any] | None = None
         self._tracker: TurnTracker | None = None
         self._vad: SileroVad | None = None
-        self._asr: SphinxRecognizer | None = None
+        self._asr: Recognizer | None = None
+        self._gate: SileroVad | None = None
         self._resampler = StreamResampler(24000, 16000)
         self._pending = bytearray()
         self._frames_done = 0
@@ -64,6 +73,9 @@ class SpeechListener:
     def configure(self, session: dict[str, Any]) -> None:
         """Take the new session: turn detection now, vocabulary with the next decode."""
         self._session = session
+        kind = recognizer_for(session, self._default)
+        if kind != self._kind:
+            self._kind, self._asr = kind, None
         td = session["audio"]["input"].get("turn_detection")
         if isinstance(td, dict):
             speaking = self._tracker.speaking if self._tracker else False
@@ -74,17 +86,17 @@ class SpeechListener:
         if self._asr is not None:
             self._asr.configure(session)
 
-    def _local(self) -> SphinxRecognizer:
+    def _local(self) -> Recognizer:
         assert self._session is not None
         if self._asr is None:
-            self._asr = SphinxRecognizer()
+            self._asr = make_recognizer(self._kind)
             self._asr.configure(self._session)
         return self._asr
 
     def _decode(self, pcm16k: bytes) -> cf.Future[str]:
         assert self._session is not None
         if self._pool is not None:
-            return self._pool.submit(self._session, pcm16k)
+            return self._pool.submit(self._session, pcm16k, self._kind)
         done: cf.Future[str] = cf.Future()
         done.set_result(self._local().decode(pcm16k))
         return done
@@ -156,10 +168,26 @@ class SpeechListener:
         if not pcm16_24k or self._session is None:
             return ""
         pcm16k = resample_pcm16(pcm16_24k, 24000, 16000)
+        if not self._has_speech(pcm16k):
+            return ""  # Whisper invents words on noise: decode only what the VAD calls speech
         try:
             return self._decode(pcm16k).result(_DECODE_TIMEOUT_S).strip()
         except (cf.TimeoutError, cf.CancelledError, OSError, RuntimeError):
             return ""
+
+    def _has_speech(self, pcm16k: bytes) -> bool:
+        if self._gate is None:
+            self._gate = SileroVad()
+        vad = self._gate
+        vad.reset()  # this buffer is not part of the live stream
+        frames = len(pcm16k) // _FRAME_BYTES
+        voiced = 0
+        for i in range(frames):
+            if vad(pcm16k[i * _FRAME_BYTES : (i + 1) * _FRAME_BYTES]) >= 0.5:
+                voiced += 1
+                if voiced >= _MIN_SPEECH_FRAMES:
+                    return True
+        return False
 
     def reset(self) -> None:
         """Forget speech in progress (input buffer cleared or committed by hand)."""

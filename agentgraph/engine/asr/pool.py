@@ -113,10 +113,12 @@ class DecoderPool:
         self._lock = threading.Lock()
         self._closed = False
 
-    def submit(self, session: dict[str, Any], pcm16k: bytes) -> cf.Future[str]:
-        """Start decoding one utterance with the session's vocabulary."""
+    def submit(
+        self, session: dict[str, Any], pcm16k: bytes, kind: str = "whisper"
+    ) -> cf.Future[str]:
+        """Start decoding one utterance with recognizer `kind` and the session's vocabulary."""
         slim = {"instructions": session.get("instructions"), "tools": session.get("tools")}
-        payload = pickle.dumps((session_text(session), slim, pcm16k))
+        payload = pickle.dumps((kind, session_text(session), slim, pcm16k))
         return self._pick().submit(payload)
 
     def _pick(self) -> _Worker:

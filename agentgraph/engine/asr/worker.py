@@ -2,7 +2,7 @@
 
 `DecoderPool` starts these as plain subprocesses (a fresh interpreter: nothing inherited
 from a threaded parent, and the user's `__main__` is never re-run) and talks to them over
-stdin/stdout with length-prefixed pickles: requests `(key, session, pcm16k)`, replies
+stdin/stdout with length-prefixed pickles: requests `(kind, key, session, pcm16k)`, replies
 `(ok, text_or_error)`, one reply per request, in order. End of input means the parent is
 gone, so the worker exits and can never outlive it.
 """
@@ -16,7 +16,7 @@ import sys
 from collections import OrderedDict
 from typing import IO, Any
 
-from agentgraph.engine.asr.sphinx import SphinxRecognizer
+from agentgraph.engine.asr import Recognizer, make_recognizer
 
 __all__ = ["FRAME", "main", "read_frame", "write_frame"]
 
@@ -46,11 +46,11 @@ def main() -> int:
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     requests = sys.stdin.buffer
-    cache: OrderedDict[str, SphinxRecognizer] = OrderedDict()
+    cache: OrderedDict[tuple[str, str], Recognizer] = OrderedDict()
     while (payload := read_frame(requests)) is not None:
-        key, session, pcm16k = pickle.loads(payload)
+        kind, key, session, pcm16k = pickle.loads(payload)
         try:
-            reply: tuple[bool, str] = (True, _decode(cache, key, session, pcm16k))
+            reply: tuple[bool, str] = (True, _decode(cache, (kind, key), session, pcm16k))
         except Exception as exc:  # a bad utterance must not take the worker down
             reply = (False, f"{type(exc).__name__}: {exc}")
         write_frame(replies, pickle.dumps(reply))
@@ -58,11 +58,14 @@ def main() -> int:
 
 
 def _decode(
-    cache: OrderedDict[str, SphinxRecognizer], key: str, session: dict[str, Any], pcm16k: bytes
+    cache: OrderedDict[tuple[str, str], Recognizer],
+    key: tuple[str, str],
+    session: dict[str, Any],
+    pcm16k: bytes,
 ) -> str:
     recognizer = cache.get(key)
     if recognizer is None:
-        recognizer = SphinxRecognizer()
+        recognizer = make_recognizer(key[0])
         recognizer.configure(session)
         cache[key] = recognizer
         while len(cache) > _MAX_CACHED:
