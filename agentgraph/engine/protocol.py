@@ -103,6 +103,8 @@ class EngineProtocol:
         expires_at: unix seconds for `session.expires_at`.
         synthesizer: builds a synthesizer for (voice, speed).
         listener: VAD + ASR for voice input; None makes the engine text-only.
+        accepted: for a SIP call's `?call_id=` socket, the session config the call was
+            accepted with (already validated); `session.created` reflects it.
     """
 
     def __init__(
@@ -117,6 +119,7 @@ class EngineProtocol:
         listener: Listener | None = None,
         realtime_factor: float = 4.0,
         burst_ms: float = 600.0,
+        accepted: dict[str, Any] | None = None,
     ) -> None:
         self._prefix = id_prefix
         self._counter = 0
@@ -130,6 +133,8 @@ class EngineProtocol:
         self.session = default_session(
             session_id=f"sess_{id_prefix}", model=model, expires_at=expires_at
         )
+        if accepted is not None:
+            self.session = merge_session_update(self.session, accepted, voice_locked=False)
         self._voice_locked = False
         self._items: list[dict[str, Any]] = []
         self._audio: dict[str, bytearray] = {}

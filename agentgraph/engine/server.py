@@ -17,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import functools
 import hmac
+import http
 import ipaddress
+import json
 import logging
 import os
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -32,7 +35,13 @@ from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from agentgraph.engine.asr import check_recognizer
+from agentgraph.engine.calls import (
+    CallAnswer,
+    CallRegistry,
+    HttpError,
+    HttpRequest,
+    HttpRequestReader,
+)
 from agentgraph.engine.policy.base import Decision, Policy
 from agentgraph.engine.protocol import EngineProtocol, Listener, PolicyRequest
 from agentgraph.engine.responses import Synthesizer
@@ -97,8 +106,6 @@ class EmbeddedEngine:
         voice_input: run VAD and speech recognition on input audio.
         asr_workers: recognizer processes shared by all sessions (None: one per core, up
             to 4; 0: decode inside the server process).
-        recognizer: `whisper` (default) or `sphinx` (cheaper, session vocabulary only);
-            a session's `audio.input.transcription.model` may name either.
         realtime_factor: how much faster than real time audio deltas are released.
         token: the bearer token clients must present. Required (or AGENTGRAPH_ENGINE_TOKEN)
             when `host` is not a loopback address; on loopback any bearer is accepted.
@@ -115,7 +122,6 @@ class EmbeddedEngine:
         chat_api_key: str | None = None,
         voice_input: bool = True,
         asr_workers: int | None = None,
-        recognizer: str = "whisper",
         realtime_factor: float = 4.0,
         token: str | None = None,
     ) -> None:
@@ -137,9 +143,11 @@ class EmbeddedEngine:
         self.chat_api_key = chat_api_key
         self.voice_input = voice_input
         self.asr_workers = asr_workers
-        self.recognizer = check_recognizer(recognizer)
         self.realtime_factor = realtime_factor
         self._token = token
+        self.calls = CallRegistry()
+        self._call_sockets: dict[str, set[ServerConnection]] = {}
+        self._closing: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
 
     @property
@@ -165,6 +173,9 @@ class EmbeddedEngine:
                 select_subprotocol=_select_subprotocol,
                 max_size=MAX_MESSAGE_BYTES,
                 compression=None,
+                create_connection=cast(
+                    type[ServerConnection], functools.partial(_EngineConnection, engine=self)
+                ),
             )
         except OSError as exc:
             raise UsageError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from exc
@@ -203,7 +214,25 @@ class EmbeddedEngine:
             return connection.respond(401, "Missing bearer authentication in header\n")
         if not self._authorized(auth, offered):
             return connection.respond(401, "Incorrect API key provided\n")
+        for call_id in query.get("call_id", [])[:1]:
+            try:
+                self.calls.attach(call_id)
+            except HttpError as exc:
+                return connection.respond(exc.status, f"{exc}\n")
         return None
+
+    def handle_rest(self, request: HttpRequest) -> CallAnswer:
+        """A calls REST request (§8.4); closes the sockets of a call it ends."""
+        auth = request.headers.get("authorization", "")
+        if not auth.lower().startswith("bearer ") or not self._authorized(auth, ""):
+            return CallAnswer(401, b'{"error":{"message":"Incorrect API key provided"}}')
+        answer = self.calls.handle(request.method, request.path, request.body)
+        if answer.close is not None:
+            for ws in self._call_sockets.pop(answer.close, set()):
+                task = asyncio.ensure_future(ws.close(1000, "call ended"))
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
+        return answer
 
     def _authorized(self, auth: str, offered: str) -> bool:
         """Any bearer on loopback; the engine's token (header or browser key) otherwise."""
@@ -234,6 +263,12 @@ class EmbeddedEngine:
             await ws.close(4000, "beta_api_shape_disabled")
             return
         model = (query.get("model") or ["gpt-realtime"])[0]
+        call_id = query["call_id"][0] if query.get("call_id") else None
+        try:
+            accepted = self.calls.attach(call_id) if call_id else None
+        except HttpError:  # hung up between the handshake and now
+            await ws.close(1000, "call ended")
+            return
         listener = self._make_listener()
         core = EngineProtocol(
             model=model,
@@ -244,9 +279,16 @@ class EmbeddedEngine:
             synthesizer=_synthesizer,
             listener=listener,
             realtime_factor=self.realtime_factor,
+            accepted=accepted,
         )
         conn = _Connection(ws, core, self._make_policy(), loop)
-        await conn.run()
+        if accepted is not None and call_id is not None:
+            self._call_sockets.setdefault(call_id, set()).add(ws)
+        try:
+            await conn.run()
+        finally:
+            if call_id is not None:
+                self._call_sockets.get(call_id, set()).discard(ws)
 
     def _make_listener(self) -> Listener | None:
         if not self.voice_input:
@@ -254,10 +296,10 @@ class EmbeddedEngine:
         from agentgraph.engine.listener import SpeechListener
 
         if self.asr_workers == 0:
-            return SpeechListener(recognizer=self.recognizer)
+            return SpeechListener()
         from agentgraph.engine.asr.pool import shared_pool
 
-        return SpeechListener(pool=shared_pool(self.asr_workers), recognizer=self.recognizer)
+        return SpeechListener(pool=shared_pool(self.asr_workers))
 
     def _make_policy(self) -> Policy:
         if self.policy == "chat":
@@ -406,3 +448,64 @@ class _Connection:
                 await self.ws.send(frame)
             except WsConnectionClosed:
                 return
+
+
+class _EngineConnection(ServerConnection):
+    """A websocket connection that also answers the calls REST POSTs on the same port.
+
+    The first bytes decide: `POST ` is a calls request (read with `HttpRequestReader`,
+    answered, closed); anything else goes to websockets untouched. The websockets opening
+    timeout still applies, so a slow or silent POST is dropped like a slow handshake.
+    """
+
+    def __init__(self, *args: Any, engine: EmbeddedEngine, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._engine = engine
+        self._sniffed = bytearray()
+        self._mode: str | None = None
+        self._http: HttpRequestReader | None = None
+
+    def data_received(self, data: bytes) -> None:
+        if self._mode == "ws":
+            super().data_received(data)
+            return
+        if self._mode == "http":
+            self._http_data(data)
+            return
+        self._sniffed.extend(data)
+        if len(self._sniffed) < 5 and b"POST ".startswith(bytes(self._sniffed)):
+            return
+        first = bytes(self._sniffed)
+        self._sniffed.clear()
+        if first.startswith(b"POST "):
+            self._mode = "http"
+            self._http = HttpRequestReader()
+            self._http_data(first)
+        else:
+            self._mode = "ws"
+            super().data_received(first)
+
+    def _http_data(self, data: bytes) -> None:
+        if self._http is None:
+            return  # answered already; ignore the rest
+        try:
+            request = self._http.feed(data)
+        except HttpError as exc:
+            self._http = None
+            self._answer(CallAnswer(exc.status, json.dumps({"error": str(exc)}).encode()))
+            return
+        if request is not None:
+            self._http = None
+            self._answer(self._engine.handle_rest(request))
+
+    def _answer(self, answer: CallAnswer) -> None:
+        try:
+            reason = http.HTTPStatus(answer.status).phrase
+        except ValueError:
+            reason = "Status"
+        head = (
+            f"HTTP/1.1 {answer.status} {reason}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(answer.body)}\r\nConnection: close\r\n\r\n"
+        )
+        self.transport.write(head.encode() + answer.body)
+        self.transport.close()
