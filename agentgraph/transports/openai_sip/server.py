@@ -29,6 +29,7 @@ from agentgraph.transports.openai_sip.webhook import (
     WebhookError,
     check_secret,
     parse_incoming_call,
+    precheck_delivery,
     verify_webhook,
 )
 from agentgraph.transports.sip.sessions import CallSessions
@@ -124,7 +125,7 @@ class OpenAISipConnector:
         self._clock = clock
         self._replay = ReplayGuard()
         self._active: dict[str, asyncio.Task[None]] = {}
-        self._http = HttpServer(self.handle, host=host, port=port)
+        self._http = HttpServer(self.handle, host=host, port=port, precheck=self._precheck)
 
     @classmethod
     def from_settings(
@@ -162,6 +163,12 @@ class OpenAISipConnector:
             task.cancel()
         if self._active:
             await asyncio.gather(*self._active.values(), return_exceptions=True)
+
+    def _precheck(
+        self, method: str, path: str, headers: dict[str, str]
+    ) -> tuple[int, bytes] | None:
+        now = self._clock()
+        return precheck_delivery(method, path, headers, expected_path=self.path, now=now)
 
     async def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes

@@ -25,12 +25,13 @@ __all__ = [
     "WebhookError",
     "check_secret",
     "parse_incoming_call",
+    "precheck_delivery",
     "sign_webhook",
     "verify_webhook",
 ]
 
 TOLERANCE_S = 300
-MAX_BODY_BYTES = 1 << 20
+MAX_BODY_BYTES = 64 * 1024
 
 
 class WebhookError(AgentGraphError):
@@ -112,6 +113,27 @@ def verify_webhook(
         if hmac.compare_digest(expected.encode(), value.encode()):
             return webhook_id
     raise WebhookError("webhook signature does not match", 401)
+
+
+def precheck_delivery(
+    method: str, path: str, headers: Mapping[str, str], *, expected_path: str, now: float
+) -> tuple[int, bytes] | None:
+    """Refuse a delivery from its request line and headers alone, before its body is read.
+
+    Wrong path (404), not POST (405), missing signature headers (400) or a timestamp
+    outside the tolerance (401): an unauthenticated sender never gets to make us buffer
+    a body. None means: read the body and verify the signature.
+    """
+    if path.split("?", 1)[0] != expected_path:
+        return 404, b"not found\n"
+    if method != "POST":
+        return 405, b"POST only\n"
+    timestamp = headers.get("webhook-timestamp", "")
+    if not headers.get("webhook-id") or not headers.get("webhook-signature"):
+        return 400, b"missing webhook-id, webhook-timestamp or webhook-signature header\n"
+    if not timestamp.isdigit() or abs(now - int(timestamp)) > TOLERANCE_S:
+        return 401, b"webhook timestamp outside the tolerance\n"
+    return None
 
 
 class ReplayGuard:
