@@ -1,8 +1,9 @@
 """`agentgraph validate | schema | graph | init | tools`: the graph language's commands.
 
-Only flag parsing and printing live here. `validate` and `--help` import the spec layer
-only (never the runtime, audio or engine); `validate --import` and `tools --describe`
-import plugin code, on request.
+Only flag parsing and printing live here. `validate` and `--help` never import the
+runtime, audio or engine; `validate` reads the parameters of tools with approval rules
+from their source (importing only a tool whose source cannot be read that way), and
+`validate --import` and `tools --describe` import plugin code, on request.
 """
 
 from __future__ import annotations
@@ -45,10 +46,9 @@ TESTS_SUFFIX = ".tests.yaml"
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) -> int:
     """Exit 0 when every file is valid, 1 on findings, 2 when a file cannot be read."""
-    from agentgraph.spec import validate_file
-
-    if do_import:
-        from agentgraph.compile.check import validate_with_imports
+    # Approval rules are checked against their tools' real parameters, read from source
+    # (no plugin code runs) where it can be, else imported as `run` would.
+    from agentgraph.compile.check import validate_graph, validate_with_imports
 
     exit_code = 0
     reports: list[dict[str, Any]] = []
@@ -61,7 +61,7 @@ def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) ->
             else:
                 click.echo(f"{file}: skipped (conversation tests; run `agentgraph test {file}`)")
             continue
-        result = validate_with_imports(file) if do_import else validate_file(file)
+        result = validate_with_imports(file) if do_import else validate_graph(file)
         errors = sum(1 for f in result.findings if f.severity == "error")
         warnings = len(result.findings) - errors
         unreadable = any(f.code == "AG001" for f in result.findings)
@@ -100,19 +100,25 @@ def schema() -> None:
 
 @click.command(
     help="Draw a graph's agents, handoffs, tools (approval marked) and guardrails "
-    "as Mermaid, or DOT with --format dot (e.g. | dot -Tsvg > graph.svg)."
+    "as Mermaid, DOT with --format dot, or a picture with --format svg (> graph.svg)."
 )
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
-    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot", "svg"]),
+    default="mermaid",
+    show_default=True,
 )
 def graph(file: str, fmt: str) -> None:
-    """Print the graph as Mermaid (paste into Markdown) or DOT (`| dot -Tsvg`)."""
+    """Print the graph as Mermaid (paste into Markdown), DOT or SVG (open in a browser)."""
     from agentgraph.spec import load_graph
     from agentgraph.spec.draw import to_dot, to_mermaid
+    from agentgraph.spec.draw_svg import to_svg
 
     spec = load_graph(file)
-    click.echo(to_dot(spec) if fmt == "dot" else to_mermaid(spec), nl=False)
+    draw = {"dot": to_dot, "svg": to_svg}.get(fmt, to_mermaid)
+    click.echo(draw(spec), nl=False)
 
 
 _TEMPLATE = """\

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentgraph.errors import PluginError
+from agentgraph.errors import PluginError, SpecError
 from agentgraph.plugins import GUARDRAIL_GROUP, TOOL_GROUP, load_entry, load_ref
 from agentgraph.realtime import (
     ApprovalPolicy,
@@ -30,7 +30,7 @@ from agentgraph.realtime import (
     instruction_guardrail,
     make_transfer_call,
 )
-from agentgraph.spec import Spec, parse_condition
+from agentgraph.spec import Spec, check_approvals, parse_condition
 from agentgraph.spec.models import (
     ApprovalRule,
     BuiltinToolUse,
@@ -161,15 +161,22 @@ class MatchGuardrail:
         return GuardrailFunctionOutput(output_info=info, tripwire_triggered=True)
 
 
-def approval_policy(rule: ApprovalRule | str | None) -> ApprovalPolicy | None:
-    """The runtime policy for a YAML `approval:` value (None for never/absent)."""
+def approval_policy(
+    rule: ApprovalRule | str | None, params: Mapping[str, Any] | None = None
+) -> ApprovalPolicy | None:
+    """The runtime policy for a YAML `approval:` value (None for never/absent).
+
+    Args:
+        rule: the YAML value.
+        params: the tool's parameter JSON Schema; it types the condition's comparisons.
+    """
     if rule is None or rule == "never":
         return None
     if rule == "always":
         rule = ApprovalRule.model_validate({})
     assert isinstance(rule, ApprovalRule)
     return ApprovalPolicy(
-        when=parse_condition(rule.when) if rule.when is not None else None,
+        when=parse_condition(rule.when, params) if rule.when is not None else None,
         by=rule.by,
         message=rule.message,
         timeout_s=rule.timeout_s,
@@ -207,12 +214,14 @@ def _builtin(kind: str, name: str, approval: ApprovalRule | str | None) -> Funct
     if kind == "end_call":
         tool = end_call
         if approval is not None:
-            tool = dataclasses.replace(tool, approval=approval_policy(approval))
+            policy = approval_policy(approval, tool.params_json_schema)
+            tool = dataclasses.replace(tool, approval=policy)
     elif approval is None:
         tool = make_transfer_call()  # transfer needs approval by default
     else:
-        policy = approval_policy(approval)
-        tool = dataclasses.replace(make_transfer_call(), approval=policy)
+        tool = make_transfer_call()
+        policy = approval_policy(approval, tool.params_json_schema)
+        tool = dataclasses.replace(tool, approval=policy)
     return tool if tool.name == name else dataclasses.replace(tool, name=name)
 
 
@@ -227,7 +236,6 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
             )
         return tool
     target = _load("tools", name, spec.ref, spec.entry_point, TOOL_GROUP)
-    policy = approval_policy(spec.approval)
     if isinstance(target, FunctionTool):
         changes: dict[str, Any] = {}
         if target.name != name:
@@ -237,7 +245,7 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
         if spec.timeout_s is not None:
             changes["timeout_s"] = spec.timeout_s
         if spec.approval is not None:
-            changes["approval"] = policy
+            changes["approval"] = approval_policy(spec.approval, target.params_json_schema)
             if spec.approval == "never":
                 changes["needs_approval"] = False
         result: FunctionTool = dataclasses.replace(target, **changes) if changes else target
@@ -251,12 +259,21 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
         name_override=name if name != getattr(target, "__name__", None) else None,
         description_override=spec.description,
         timeout_s=spec.timeout_s,
-        approval=policy,
     )
+    if spec.approval is not None:
+        policy = approval_policy(spec.approval, wrapped.params_json_schema)
+        wrapped = dataclasses.replace(wrapped, approval=policy)
     return wrapped
 
 
 def _compile_guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
+    guard = _guardrail(name, spec)
+    if getattr(guard, "on_error", "block") != spec.on_error:  # block: the runtime default
+        guard = dataclasses.replace(guard, on_error=spec.on_error)
+    return guard
+
+
+def _guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
     if spec.match is not None:
         fn = MatchGuardrail.from_words(spec.match.keywords, spec.match.regex, spec.message)
         return RealtimeOutputGuardrail(
@@ -350,6 +367,12 @@ def compile_graph(spec: Spec) -> CompiledGraph:
     """
     g = spec.graph
     tools = {name: _compile_tool(name, t) for name, t in g.tools.items()}
+    # The rules against the parameters the tools really have: a rule that names a
+    # parameter that does not exist stops here, before the first call.
+    params: dict[str, Mapping[str, Any]] = {n: t.params_json_schema for n, t in tools.items()}
+    problems = check_approvals(spec, params)
+    if problems:
+        raise SpecError(problems)
     guards = {name: _compile_guardrail(name, s) for name, s in g.guardrails.items()}
     agents: dict[str, RealtimeAgent] = {}
     for name, a in g.agents.items():

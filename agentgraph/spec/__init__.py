@@ -5,7 +5,14 @@
 """
 
 from agentgraph.errors import SpecError
-from agentgraph.spec.api import Spec, ValidationResult, load_graph, validate_file, validate_text
+from agentgraph.spec.api import (
+    Spec,
+    ValidationResult,
+    check_approvals,
+    load_graph,
+    validate_file,
+    validate_text,
+)
 from agentgraph.spec.condition import Condition, ConditionError, parse_condition
 from agentgraph.spec.findings import CODES, Finding, Pos
 from agentgraph.spec.models import Graph
@@ -23,6 +30,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "ValidationResult",
+    "check_approvals",
     "graph_schema",
     "handoff_tool_name",
     "load_graph",

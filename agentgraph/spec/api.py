@@ -9,8 +9,9 @@ never see a tree they cannot make sense of.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,29 @@ import pydantic
 from agentgraph.errors import SpecError
 from agentgraph.spec.findings import Finding, json_path
 from agentgraph.spec.loader import Document, PathKey, compose_document
-from agentgraph.spec.models import AgentSpec, Graph, GuardrailSpec, ModelSpec, SipSpec, ToolSpec
+from agentgraph.spec.models import (
+    AgentSpec,
+    ApprovalRule,
+    Graph,
+    GuardrailSpec,
+    ModelSpec,
+    SipSpec,
+    ToolSpec,
+)
 from agentgraph.spec.schemacheck import coerce, schema_findings
-from agentgraph.spec.semantic import SENTINEL, check_graph
+from agentgraph.spec.semantic import (
+    BUILTIN_PARAMS,
+    SENTINEL,
+    ToolParams,
+    check_approval,
+    check_graph,
+)
 
 __all__ = [
     "MAX_FILE_BYTES",
     "Spec",
     "ValidationResult",
+    "check_approvals",
     "load_graph",
     "validate_file",
     "validate_text",
@@ -57,6 +73,7 @@ class Spec:
     instructions: Mapping[str, str]
     warnings: tuple[Finding, ...] = ()
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    document: Document | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -123,7 +140,7 @@ def validate_text(
     file: str = "<graph>",
     base_dir: Path | None = None,
     env: Mapping[str, str] | None = None,
-    tool_params: Mapping[str, Collection[str]] | None = None,
+    tool_params: Mapping[str, ToolParams] | None = None,
 ) -> ValidationResult:
     """Validate graph YAML text; never raises for bad input.
 
@@ -180,8 +197,29 @@ def validate_text(
         instructions=instructions,
         warnings=findings,
         secrets=frozenset(doc.secrets),
+        document=doc,
     )
     return ValidationResult(spec, findings, doc)
+
+
+def check_approvals(spec: Spec, tool_params: Mapping[str, ToolParams]) -> tuple[Finding, ...]:
+    """Approval rules checked against the tools' real parameters (errors only).
+
+    The compiler calls this with the parameter schemas of the tools it built, so `run`,
+    `test` and `serve` stop before the first call when a rule names a parameter that does
+    not exist, wherever validation could not see the tool.
+    """
+    doc = spec.document or Document(file=spec.file, lines=[])
+    scratch = dataclasses.replace(doc, findings=[])
+    for name, tool in spec.graph.tools.items():
+        if isinstance(tool.approval, ApprovalRule) and name in tool_params:
+            check_approval(scratch, tool.approval, ("tools", name, "approval"), tool_params[name])
+    for agent_name, agent in spec.graph.agents.items():
+        for i, entry in enumerate(agent.tools):
+            if not isinstance(entry, str) and isinstance(entry.approval, ApprovalRule):
+                path = ("agents", agent_name, "tools", i, "approval")
+                check_approval(scratch, entry.approval, path, BUILTIN_PARAMS[entry.builtin])
+    return _sorted([f for f in scratch.findings if f.severity == "error"])
 
 
 # Required keys get a neutral stand-in when pruned, so the rest can still be checked.
@@ -232,7 +270,7 @@ def validate_file(
     path: str | os.PathLike[str],
     *,
     env: Mapping[str, str] | None = None,
-    tool_params: Mapping[str, Collection[str]] | None = None,
+    tool_params: Mapping[str, ToolParams] | None = None,
 ) -> ValidationResult:
     """Read and validate a graph file; an unreadable file is an AG001 finding."""
     name = os.fspath(path)
@@ -252,7 +290,7 @@ def load_graph(
     path: str | os.PathLike[str],
     *,
     env: Mapping[str, str] | None = None,
-    tool_params: Mapping[str, Collection[str]] | None = None,
+    tool_params: Mapping[str, ToolParams] | None = None,
 ) -> Spec:
     """Load and validate a graph file.
 

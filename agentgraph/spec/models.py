@@ -182,6 +182,11 @@ class GuardrailSpec(_Model):
     )
     message: str | None = Field(None, description="What the agent says instead when tripped.")
     debounce_length: int = Field(100, ge=1, description="Check every N characters of transcript.")
+    on_error: Literal["block", "allow"] = Field(
+        "block",
+        description="When the check itself fails (raises, times out): block the reply "
+        "(default, fail closed) or allow it.",
+    )
     model: str | None = Field(
         None, description="check only: the chat model that judges (default from environment)."
     )

@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from agentgraph.spec.condition import ConditionError, parse_condition
 from agentgraph.spec.findings import Finding, Pos, did_you_mean
@@ -30,7 +31,18 @@ from agentgraph.spec.models import (
     ToolSpec,
 )
 
-__all__ = ["BUILTIN_PARAMS", "SENTINEL", "check_graph", "handoff_tool_name"]
+__all__ = [
+    "BUILTIN_PARAMS",
+    "SENTINEL",
+    "ToolParams",
+    "check_approval",
+    "check_graph",
+    "handoff_tool_name",
+    "param_names",
+]
+
+#: A tool's parameters: their names, or the JSON Schema of the arguments object.
+ToolParams = Collection[str] | Mapping[str, Any]
 
 #: Stands in for a list item or name that pass 1 already reported; pass 2 skips it.
 SENTINEL = "\x00"
@@ -56,7 +68,7 @@ def check_graph(
     graph: Graph,
     *,
     base_dir: Path,
-    tool_params: Mapping[str, Collection[str]] | None = None,
+    tool_params: Mapping[str, ToolParams] | None = None,
 ) -> tuple[str, dict[str, str]]:
     """Run every pass-2 check, adding findings to `doc`.
 
@@ -64,13 +76,14 @@ def check_graph(
         doc: the document (positions, and where findings go).
         graph: the validated models.
         base_dir: the folder prompt files are relative to.
-        tool_params: tool name -> its parameter names, for tools whose code was imported.
+        tool_params: tool name -> its parameter names or parameter JSON Schema, for tools
+            whose parameters are known (read from source or imported).
 
     Returns:
         The start agent's name and each agent's instructions text (prompt files read,
         `{{name}}` placeholders filled).
     """
-    known = dict(tool_params or {})
+    known: dict[str, ToolParams] = dict(tool_params or {})
     for name, tool in graph.tools.items():
         if tool.builtin is not None:
             known.setdefault(name, BUILTIN_PARAMS[tool.builtin])
@@ -89,7 +102,7 @@ def check_graph(
     return start, instructions
 
 
-def _check_tools(doc: Document, graph: Graph, known: Mapping[str, Collection[str]]) -> None:
+def _check_tools(doc: Document, graph: Graph, known: Mapping[str, ToolParams]) -> None:
     for name, tool in graph.tools.items():
         path: PathKey = ("tools", name)
         if not _TOOL_NAME.match(name):
@@ -117,16 +130,31 @@ def _check_tools(doc: Document, graph: Graph, known: Mapping[str, Collection[str
                 key=True,
             )
         if isinstance(tool.approval, ApprovalRule):
-            _check_approval(doc, tool.approval, (*path, "approval"), known.get(name))
+            check_approval(doc, tool.approval, (*path, "approval"), known.get(name))
 
 
-def _check_approval(
-    doc: Document, rule: ApprovalRule, path: PathKey, params: Collection[str] | None
+def param_names(
+    params: ToolParams | None,
+) -> tuple[frozenset[str] | None, Mapping[str, Any] | None]:
+    """Parameter names, and the JSON Schema when `params` is one (else None)."""
+    if params is None:
+        return None, None
+    if isinstance(params, Mapping):
+        props = params.get("properties")
+        return frozenset(props if isinstance(props, Mapping) else ()), params
+    return frozenset(params), None
+
+
+def check_approval(
+    doc: Document, rule: ApprovalRule, path: PathKey, tool_params: ToolParams | None
 ) -> None:
+    """Check one approval rule: the condition parses (typed by the tool's parameter schema
+    when known) and `when`/`message` name only real parameters (when they are known)."""
+    params, schema = param_names(tool_params)
     names: dict[str, int] = {}
     if rule.when is not None:
         try:
-            names = dict(parse_condition(rule.when).names)
+            names = dict(parse_condition(rule.when, schema).names)
         except ConditionError as exc:
             _add_at(
                 doc,
@@ -280,6 +308,10 @@ def _check_agent(doc: Document, graph: Graph, name: str, agent: AgentSpec) -> No
         path = (*base, "tools", i)
         if isinstance(entry, BuiltinToolUse):
             claim(entry.builtin, path, "built-in tool")
+            if isinstance(entry.approval, ApprovalRule):
+                check_approval(
+                    doc, entry.approval, (*path, "approval"), BUILTIN_PARAMS[entry.builtin]
+                )
             continue
         if entry == SENTINEL:
             continue

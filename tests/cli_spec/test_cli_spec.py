@@ -116,7 +116,11 @@ def test_validate_import_reports_import_problems_as_findings(
         """)
     )
     code, out, _ = run(capsys, "validate", str(graph))
-    assert code == 0, out  # without --import nothing is imported or checked
+    # plain validate checks approval rules (parameters read from source); only --import
+    # imports the tools without rules
+    assert code == 1, out
+    assert f"{graph}:4:57: error AG207: approval condition uses 'town'" in out
+    assert "AG401" not in out and "AG403" not in out
     code, out, err = run(capsys, "validate", "--import", str(graph))
     assert code == 1
     assert "Traceback" not in out + err

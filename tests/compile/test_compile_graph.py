@@ -309,3 +309,19 @@ async def test_async_function_targets_are_wrapped(
     assert tool.params_json_schema["properties"]["qty"]["description"] == "how many."
     ctx = ToolContext(session=None, agent=None, call_id="c")
     assert await tool.on_invoke_tool(ctx, '{"item": "crown", "qty": 2}') == "2 x crown"
+
+
+def test_guardrail_on_error_compiles_and_defaults_to_block() -> None:
+    text = (
+        "version: 1\nname: g\nguardrails:\n"
+        "  strict: {match: {keywords: [price]}}\n"
+        "  lenient: {match: {keywords: [cost]}, on_error: allow}\n"
+        "agents: {a: {instructions: x, guardrails: [strict, lenient]}}\n"
+    )
+    result = validate_text(text, env={})
+    assert result.spec is not None
+    guards = {g.name: g for g in compile_graph(result.spec).starting_agent.output_guardrails}
+    assert guards["strict"].on_error == "block"
+    assert guards["lenient"].on_error == "allow"
+    bad = validate_text(text.replace("on_error: allow", "on_error: ignore"), env={})
+    assert not bad.ok and "AG103" in {f.code for f in bad.findings}
