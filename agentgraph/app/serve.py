@@ -319,10 +319,20 @@ async def _start_extras(
     if sessions is None:
         raise UsageError("--openai-sip and --media-streams need a graph (not --loopback)")
     if opts.media_streams:
-        from agentgraph.transports.media_streams import MediaStreamServer
+        from agentgraph.transports.media_streams import MediaStreamAuth, MediaStreamServer
 
         host, port = _host_port(opts.media_streams, "--media-streams")
-        ms = await stack.enter_async_context(MediaStreamServer(sessions, host=host, port=port))
+        sip = getattr(compiled, "sip", None)
+        ms_auth = getattr(sip, "media_streams", None)  # sip.media_streams: token / twilio
+        auth = MediaStreamAuth(
+            token=getattr(ms_auth, "token", None),
+            twilio_auth_token=getattr(ms_auth, "twilio_auth_token", None),
+            public_url=getattr(ms_auth, "public_url", None),
+        )
+        max_calls = opts.max_calls or (sip.max_calls if sip is not None else 100)
+        ms = await stack.enter_async_context(
+            MediaStreamServer(sessions, host=host, port=port, max_calls=max_calls, auth=auth)
+        )
         click.echo(f"agentgraph serve: media streams on {ms.url}", err=True)
     if opts.openai_sip:
         from agentgraph.transports.openai_sip.server import OpenAISipConnector

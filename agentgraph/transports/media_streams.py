@@ -10,6 +10,13 @@ on barge-in. u-law goes to the model as `audio/pcmu` unchanged.
 `MediaStreamProtocol` is the sans-I/O part (parse, build, mark bookkeeping);
 `MediaStreamTransport` carries one connection; `MediaStreamServer` accepts connections
 and runs the routed agent for each through `CallSessions`.
+
+Each stream opens a model session, so the server admits a stream only when the handshake
+proves it comes from the carrier (`MediaStreamAuth`: Twilio's `X-Twilio-Signature`, an
+HMAC-SHA1 of the URL Twilio dialled keyed with the account's auth token, or a secret
+`token` in the URL's query) and fewer than `max_calls` streams are open; otherwise it
+answers 401/403/503 before any session starts. With no auth configured it serves loopback
+only (fails closed).
 """
 
 from __future__ import annotations
@@ -18,18 +25,22 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import hashlib
+import hmac
 import itertools
 import json
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from agentgraph.audio import AudioFormat
-from agentgraph.errors import ProtocolError
+from agentgraph.errors import ProtocolError, UsageError
 from agentgraph.transports.base import (
     PlaybackTracker,
     Transport,
@@ -38,15 +49,74 @@ from agentgraph.transports.base import (
 )
 
 __all__ = [
+    "MediaStreamAuth",
     "MediaStreamProtocol",
     "MediaStreamServer",
     "MediaStreamTransport",
     "StreamStart",
+    "twilio_signature",
 ]
 
 log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 1 << 20
 MAX_PENDING_MARKS = 10_000
+
+
+def twilio_signature(auth_token: str, url: str) -> str:
+    """Twilio's request signature for a websocket URL: base64(HMAC-SHA1(token, url))."""
+    digest = hmac.new(auth_token.encode(), url.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _port_variants(url: str) -> list[str]:
+    """The URL as given, without its default port and with it (Twilio signs either)."""
+    parts = urlsplit(url)
+    default = {"wss": 443, "https": 443, "ws": 80, "http": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    variants = [url]
+    if default is not None and host:
+        bare = urlunsplit(parts._replace(netloc=host))
+        with_port = urlunsplit(parts._replace(netloc=f"{host}:{parts.port or default}"))
+        variants += [v for v in (bare, with_port) if v not in variants]
+    return variants
+
+
+@dataclass(frozen=True, slots=True)
+class MediaStreamAuth:
+    """Who may open a media stream.
+
+    Attributes:
+        token: a secret the stream URL must carry as `?token=...`.
+        twilio_auth_token: the Twilio account's auth token; the handshake must carry a
+            valid `X-Twilio-Signature` for `public_url` plus the request's query.
+        public_url: the `wss://` URL configured at Twilio (what it signs), without query.
+    """
+
+    token: str | None = field(default=None, repr=False)
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    public_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token or self.twilio_auth_token)
+
+    def check(self, path: str, headers: Any) -> str | None:
+        """None when the handshake may proceed, else why not (for the log, not the peer)."""
+        query = urlsplit(path).query
+        if self.token:
+            given = (parse_qs(query).get("token") or [""])[0]
+            if not hmac.compare_digest(given.encode(), self.token.encode()):
+                return "missing or wrong token in the stream URL"
+        if self.twilio_auth_token:
+            signature = headers.get("X-Twilio-Signature") or ""
+            base = self.public_url or ""
+            url = f"{base}?{query}" if query else base
+            if not signature or not any(
+                hmac.compare_digest(twilio_signature(self.twilio_auth_token, u), signature)
+                for u in _port_variants(url)
+            ):
+                return "missing or invalid X-Twilio-Signature"
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +303,8 @@ class MediaStreamServer:
     Args:
         sessions: a `CallSessions` (routes by the `to`/`number` custom parameter).
         start_timeout_s: a connection that sends no `start` this soon is closed.
+        max_calls: streams open at once; more are refused with 503 at the handshake.
+        auth: who may connect; None (or empty) is allowed on loopback addresses only.
     """
 
     def __init__(
@@ -243,7 +315,21 @@ class MediaStreamServer:
         port: int = 0,
         path: str = "/media-stream",
         start_timeout_s: float = 10.0,
+        max_calls: int = 100,
+        auth: MediaStreamAuth | None = None,
     ) -> None:
+        auth = auth or MediaStreamAuth()
+        if not auth.configured and not _is_loopback(host):
+            raise UsageError(
+                f"media streams on {host} would let anyone open model sessions: configure "
+                "a token or Twilio auth token (sip.media_streams), or listen on loopback"
+            )
+        if auth.twilio_auth_token and not auth.public_url:
+            raise UsageError("checking X-Twilio-Signature needs the public wss:// URL too")
+        self.auth = auth
+        self.max_calls = max_calls
+        self.open_streams = 0
+        self.refused = 0
         self.sessions = sessions
         self.host = host
         self.port = port
@@ -258,7 +344,12 @@ class MediaStreamServer:
 
     async def __aenter__(self) -> MediaStreamServer:
         self._server = await serve(
-            self._handler, self.host, self.port, max_size=MAX_MESSAGE_BYTES, compression=None
+            self._handler,
+            self.host,
+            self.port,
+            max_size=MAX_MESSAGE_BYTES,
+            compression=None,
+            process_request=self._admit,
         )
         self.port = int(next(iter(self._server.sockets)).getsockname()[1])
         return self
@@ -267,6 +358,27 @@ class MediaStreamServer:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+
+    def _admit(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Path, carrier authentication and `max_calls`, before any session exists."""
+        if urlsplit(request.path).path != self.path:
+            return connection.respond(404, "Not found\n")
+        why = self.auth.check(request.path, request.headers) if self.auth.configured else None
+        if why is not None:
+            self.refused += 1
+            log.warning("media stream refused: %s", why)
+            return connection.respond(403, "Forbidden\n")
+        if self.open_streams >= self.max_calls:
+            self.refused += 1
+            log.warning("media stream refused: %d calls already open", self.open_streams)
+            return connection.respond(503, "Too many calls\n")
+        # held until the TCP connection is gone, whether or not the handshake completes
+        self.open_streams += 1
+        connection.connection_lost_waiter.add_done_callback(self._release)
+        return None
+
+    def _release(self, _done: object) -> None:
+        self.open_streams -= 1
 
     async def _handler(self, ws: ServerConnection) -> None:
         protocol = MediaStreamProtocol()
@@ -300,3 +412,14 @@ class MediaStreamServer:
             if kind == "stop":
                 return None
         return None
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
