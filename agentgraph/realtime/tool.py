@@ -7,13 +7,13 @@ are validated once per call (never per audio chunk); a validation error becomes 
 output the model sees, so a sloppy model never raises inside the session.
 
 A first parameter annotated `ToolContext` receives `ToolContext(session, agent, call_id)`
-and is left out of the schema. Sync functions run in a worker thread so a slow or blocking
-tool never stalls the event loop (and its timeout can fire).
+and is left out of the schema. Sync functions run in a daemon thread of their own
+(`tool_executor.py`) so a slow or hung tool never stalls the event loop, never starves
+other calls, and never holds up exit; every tool has a timeout (30 s unless it sets one).
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import re
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints, overload
 import pydantic
 
 from agentgraph.realtime.approval import ApprovalPolicy
+from agentgraph.realtime.tool_executor import DEFAULT_TOOL_TIMEOUT_S, run_sync_tool
 
 if TYPE_CHECKING:
     from agentgraph.realtime.agent import RealtimeAgent
@@ -67,7 +68,8 @@ class FunctionTool:
             errors come back as the output string, other exceptions propagate to the session
             (which turns them into the output too).
         needs_approval: `True`, or a predicate over the arguments, to require an approval.
-        timeout_s: the session gives up on the tool after this many seconds.
+        timeout_s: the session gives up on the tool after this many seconds (None: the
+            default, `DEFAULT_TOOL_TIMEOUT_S`; no tool waits forever).
         approval: who approves and how (`ApprovalPolicy`); setting one implies approval.
     """
 
@@ -76,8 +78,12 @@ class FunctionTool:
     params_json_schema: dict[str, Any]
     on_invoke_tool: Callable[[ToolContext, str], Awaitable[Any]]
     needs_approval: NeedsApproval = False
-    timeout_s: float | None = None
+    timeout_s: float | None = DEFAULT_TOOL_TIMEOUT_S
     approval: ApprovalPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if self.timeout_s is None:  # a hung tool must not silence the call for good
+            object.__setattr__(self, "timeout_s", DEFAULT_TOOL_TIMEOUT_S)
 
     def to_wire(self) -> dict[str, Any]:
         """The GA `tools[]` entry for `session.update`."""
@@ -254,7 +260,7 @@ def _make_tool(
         args: tuple[Any, ...] = (ctx,) if takes_context else ()
         if is_async:
             return await func(*args, **kwargs)
-        return await asyncio.to_thread(func, *args, **kwargs)
+        return await run_sync_tool(func, *args, **kwargs)
 
     return FunctionTool(
         name=name,
