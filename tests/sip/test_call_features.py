@@ -88,6 +88,7 @@ async def test_transfer_call_tool_sends_refer(served: Served, tmp_path: Path) ->
     assert result.returncode == 0, result.stderr + result.stdout[-2000:]
     (call,) = served.calls
     assert call.transfer_status == 200  # the NOTIFY said the transfer succeeded
+    assert call.end_reason == "transferred"  # and our leg ended with a BYE (SIPp got it)
     output = await conn.wait_for(
         "conversation.item.create", where=lambda e: e["item"]["type"] == "function_call_output"
     )

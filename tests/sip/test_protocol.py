@@ -302,10 +302,13 @@ def test_refer_and_notify_progress() -> None:
         ADDR,
         1.2,
     )
-    assert statuses(p) == [200]
+    (notify_ok, bye) = p.datagrams_to_send()
+    assert parse_message(notify_ok[0]).status == 200  # type: ignore[union-attr]
+    assert parse_request(bye[0]).method == "BYE"  # the transfer worked: our leg ends
     assert p.events_received() == [
         TransferResult("call-1", 202, final=False),
         TransferResult("call-1", 200, final=True),
+        CallEnded("call-1", "transferred"),
     ]
 
 

@@ -25,10 +25,19 @@ Addr = tuple[str, int]
 
 @dataclass(frozen=True, slots=True)
 class SipConfig:
-    """UAS settings. `host`/`port` are what we advertise in Via, Contact and SDP."""
+    """UAS settings.
+
+    `host`/`port` are where we listen; `advertise` (when set) is the address callers
+    reach us at (a public or NAT address) and goes into Via, Contact and SDP instead.
+    `max_half_open` bounds the calls from one source address that ring or wait for their
+    ACK (None: a quarter of `max_calls`, at least one), so unACKed INVITEs cannot hold
+    every slot. `rate_per_s`
+    and `rate_burst` limit datagrams per source address (0 turns the limit off).
+    """
 
     host: str
     port: int
+    advertise: str = ""
     user: str = "agentgraph"
     user_agent: str = "agentgraph"
     max_calls: int = 100
@@ -37,6 +46,21 @@ class SipConfig:
     t1_s: float = 0.5  # RFC 3261 §17.1.1.1 defaults
     t2_s: float = 4.0
     t4_s: float = 5.0
+    max_half_open: int | None = None
+    rate_per_s: float = 200.0
+    rate_burst: float = 400.0
+
+    @property
+    def public_host(self) -> str:
+        """The address we put in Via, Contact and SDP."""
+        return self.advertise or self.host
+
+    @property
+    def half_open_limit(self) -> int:
+        """Calls that may wait for their ACK at once."""
+        if self.max_half_open is not None:
+            return max(1, self.max_half_open)
+        return max(1, self.max_calls // 4)
 
 
 # --- events -----------------------------------------------------------------------------

@@ -7,6 +7,13 @@ far end sees a continuous stream), or sends the next RFC 4733 packet when a DTMF
 queued. Received packets go through a jitter buffer; audio frames land in `audio_in`,
 telephone-events become digits in `dtmf_in`. Send timing is recorded per packet (the
 deviation of each inter-departure interval from 20 ms) for the benchmark.
+
+Where media goes. We send to the SDP address. Symmetric RTP (RFC 4961) for callers
+behind NAT: within `LATCH_WINDOW_S` of the answer, the first valid packet from the SDP
+host or the signalling host (any port) becomes the destination; a packet from the exact
+SDP address always takes it back, and once it has been heard nothing else can latch.
+A new SSRC (a phone restarting its stream) resets the sequence state, so a lower
+sequence number is not taken for late packets.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ FRAME_S = 0.020
 FRAME_BYTES = 160  # 20 ms of 8 kHz G.711
 _FIXED = struct.Struct("!BBHII")
 MAX_QUEUED_FRAMES = 500  # 10 s of caller audio not yet consumed
+LATCH_WINDOW_S = 3.0
 
 
 class SendTiming:
@@ -79,10 +87,18 @@ class RtpStream(asyncio.DatagramProtocol):
         self.audio_in: asyncio.Queue[bytes] = asyncio.Queue()
         self.dtmf_in: asyncio.Queue[str] = asyncio.Queue()
         self.on_dtmf: Callable[[str], None] | None = None
+        self.on_heard: Callable[[], None] | None = None  # first frame of agent audio sent
         self.timing = SendTiming()
         self.packets_sent = 0
         self.packets_received = 0
         self.packets_dropped = 0
+        self.agent_frames_sent = 0  # frames that carried agent audio (the caller heard it)
+        self.jitter_ms = 0.0  # RFC 3550 §6.4.1 interarrival jitter of the caller's audio
+        self._lost_before = 0  # losses counted by earlier jitter buffers (SSRC changes)
+        self._ssrc: int | None = None
+        self._transit: float | None = None
+        self._sdp_heard = False
+        self._latch_until = 0.0
         self._writer = RtpHeaderWriter(0, ssrc=ssrc, sequence=sequence, timestamp=timestamp)
         self._jitter = JitterBuffer()
         self._dtmf_rx = DtmfReceiver()
@@ -105,7 +121,7 @@ class RtpStream(asyncio.DatagramProtocol):
             self.packets_dropped += 1
             return
         if len(data) >= 12 and data[0] == 0x80:  # fast path: no CSRC/extension/padding
-            _, b1, seq, ts, _ = _FIXED.unpack_from(data)
+            _, b1, seq, ts, ssrc = _FIXED.unpack_from(data)
             pt, payload = b1 & 0x7F, data[12:]
         else:
             try:
@@ -115,21 +131,20 @@ class RtpStream(asyncio.DatagramProtocol):
                 log.debug("dropped RTP from %s: %s", addr, exc)
                 return
             pt, seq, ts, payload = pkt.payload_type, pkt.sequence, pkt.timestamp, pkt.payload
+            ssrc = pkt.ssrc
         if pt != media.codec.payload_type and pt != media.dtmf_payload_type:
             self.packets_dropped += 1  # comfort noise, an unnegotiated type, or junk
             return
-        if addr != self._dest:
-            # Symmetric RTP (RFC 4961): phones behind NAT advertise an address they cannot
-            # be reached at, so latch once onto the first valid packet from the SDP host or
-            # the SIP peer's host; after that, other sources are dropped (no hijacking).
-            if self._latched or addr[0] not in (media.remote_host, self.signaling_host):
-                self.packets_dropped += 1
-                return
-            self._dest = (addr[0], addr[1])
+        if addr != self._dest and not self._latch(addr, media):
+            self.packets_dropped += 1
+            return
         self._latched = True
         self.packets_received += 1
+        if ssrc != self._ssrc:
+            self._new_source(ssrc)
         if pt == media.codec.payload_type:
             now = self._loop.time()
+            self._track_jitter(now, ts)
             self._jitter.push(seq, payload, now)
             for frame in self._jitter.pop_due(now):
                 self._deliver(frame)
@@ -143,6 +158,44 @@ class RtpStream(asyncio.DatagramProtocol):
             self.dtmf_in.put_nowait(digit)
             if self.on_dtmf is not None:
                 self.on_dtmf(digit)
+
+    def _latch(self, addr: tuple[str, int], media: NegotiatedMedia) -> bool:
+        """Whether a packet from `addr` (not the current destination) may move it there."""
+        if addr == (media.remote_host, media.remote_port):
+            self._sdp_heard = True  # the advertised address always wins
+        elif (
+            self._latched
+            or self._sdp_heard
+            or addr[0] not in (media.remote_host, self.signaling_host)
+            or self._loop.time() > self._latch_until
+        ):
+            return False
+        self._dest = (addr[0], addr[1])
+        return True
+
+    def _new_source(self, ssrc: int) -> None:
+        # RFC 3550 §8.2: a new SSRC is a new stream; its sequence numbers start afresh.
+        if self._ssrc is not None:
+            self._lost_before += self._jitter.lost
+            for frame in self._jitter.pop_due(float("inf")):
+                self._deliver(frame)
+            self._jitter = JitterBuffer()
+            self._dtmf_rx = DtmfReceiver()
+            self._transit = None
+        self._ssrc = ssrc
+
+    def _track_jitter(self, now: float, timestamp: int) -> None:
+        transit = now * 8000 - timestamp
+        if self._transit is not None:
+            d = abs(transit - self._transit)
+            if d < 8000 * 10:  # ignore timestamp jumps (silence suppression, wraps)
+                self.jitter_ms += (d / 8 - self.jitter_ms) / 16
+        self._transit = transit
+
+    @property
+    def packets_lost(self) -> int:
+        """Caller packets never received (gaps the jitter buffer gave up on)."""
+        return self._lost_before + self._jitter.lost
 
     def _deliver(self, frame: bytes) -> None:
         if self.audio_in.qsize() >= MAX_QUEUED_FRAMES:
@@ -169,6 +222,8 @@ class RtpStream(asyncio.DatagramProtocol):
             self.playout = PlayoutBuffer(fmt, tracker=tracker)
         self._dest = (media.remote_host, media.remote_port)
         self._latched = False
+        self._sdp_heard = False
+        self._latch_until = self._loop.time() + LATCH_WINDOW_S
 
     def send_dtmf(self, digit: str, *, duration_ms: int = 100) -> None:
         """Queue a digit to send as RFC 4733 events (needs a negotiated telephone-event)."""
@@ -193,6 +248,10 @@ class RtpStream(asyncio.DatagramProtocol):
         if self._dtmf_out and media.dtmf_payload_type is not None:
             data = self._dtmf_packet(media.dtmf_payload_type)
         else:
+            if self.playout.buffered_bytes:
+                self.agent_frames_sent += 1
+                if self.agent_frames_sent == 1 and self.on_heard is not None:
+                    self.on_heard()
             data = self._writer.packet(self.playout.pull(FRAME_BYTES), samples=FRAME_BYTES)
         transport.sendto(data, self._dest)
         self.packets_sent += 1

@@ -8,6 +8,13 @@ raises `IncomingCall`; the shell then calls `accept(...)` (200 OK with the SDP a
 retransmitted on Timer G intervals until the ACK, given up after 64*T1 with a BYE) or
 `reject(...)`. Our own requests (BYE, REFER) run client transactions with Timer E/F.
 
+Hostile input costs little. A per-source token bucket is checked before a datagram is
+parsed; the allow list is checked before anything is remembered (a refused source gets a
+stateless 403, no transaction); calls not yet confirmed by an ACK are capped per source
+address (`SipConfig.half_open_limit`) so unACKed INVITEs cannot hold every slot; an SDP whose
+connection address is not a literal IP is refused with 488 (we never resolve names).
+`drain()` makes OPTIONS and new INVITEs answer 503 while current calls go on.
+
 Outputs are drained: `datagrams_to_send()` -> `[(bytes, (host, port))]` and
 `events_received()` -> `[SipEvent]`. The core never reads a clock: every input carries
 `now`, `next_deadline()` says when to call `handle_timeout(now)`. Bad input never raises:
@@ -44,10 +51,11 @@ from agentgraph.transports.sip.message import (
     parse_uri,
     parse_via,
 )
+from agentgraph.transports.sip.ratelimit import SourceLimiter
 from agentgraph.transports.sip.sdp import (
     CODECS,
+    MediaRefused,
     NegotiatedMedia,
-    NoCommonCodec,
     SessionDescription,
     answer_offer,
     make_offer,
@@ -131,10 +139,15 @@ class SipServerProtocol:
         self._calls: dict[str, _Call] = {}
         self._out: list[tuple[bytes, Addr]] = []
         self._events: list[SipEvent] = []
-        self._contact = f"<sip:{config.user}@{config.host}:{config.port}>"
+        self._contact = f"<sip:{config.user}@{config.public_host}:{config.port}>"
         self._tx = TransactionLayer(config, self._out, self._contact)
         names = {c.upper() for c in config.codecs}
         self._codecs = tuple(c for c in CODECS if c.name in names) or CODECS
+        self._limiter = SourceLimiter(config.rate_per_s, config.rate_burst)
+        self.draining = False
+        # INVITEs refused before answering, by reason ("capacity", "half-open",
+        # "draining", "not allowed"); the metrics count them.
+        self.refused: dict[str, int] = {}
 
     # --- drains -------------------------------------------------------------------------
 
@@ -153,6 +166,30 @@ class SipServerProtocol:
     def active_calls(self) -> int:
         return len(self._calls)
 
+    @property
+    def half_open_calls(self) -> int:
+        """Calls not yet confirmed: ringing, or answered and waiting for the ACK."""
+        return sum(1 for c in self._calls.values() if c.state is not CallState.CONFIRMED)
+
+    def _half_open_from(self, host: str) -> int:
+        return sum(
+            1
+            for c in self._calls.values()
+            if c.state is not CallState.CONFIRMED and c.addr[0] == host
+        )
+
+    @property
+    def rate_limited(self) -> int:
+        """Datagrams dropped by the per-source rate limit."""
+        return self._limiter.dropped
+
+    def drain(self) -> None:
+        """Stop taking calls: OPTIONS and new INVITEs get 503; current calls go on."""
+        self.draining = True
+
+    def _refuse(self, reason: str) -> None:
+        self.refused[reason] = self.refused.get(reason, 0) + 1
+
     def next_deadline(self) -> float | None:
         """The earliest time `handle_timeout()` has work to do, or None."""
         times = self._tx.deadlines()
@@ -167,6 +204,10 @@ class SipServerProtocol:
         """Feed one datagram from `addr`. Never raises on bad input."""
         if not data.strip():
             return  # CRLF keep-alive (RFC 5626 §3.5.1)
+        if not self._limiter.allow(addr[0], now):
+            if self._limiter.first_drop(addr[0]):  # one line per flood, not one per packet
+                self._drop("rate limit exceeded; dropping until it slows down", addr)
+            return
         try:
             msg = parse_message(data)
         except ProtocolError as exc:
@@ -188,6 +229,13 @@ class SipServerProtocol:
         if not vias:
             raise ProtocolError("request has no Via header")
         top = parse_via(vias[0])  # unparseable Via: no way to answer, drop
+        if self.config.allow and not _allowed(addr[0], self.config.allow):
+            # Stateless: a flood from outside must not fill the transaction table.
+            if req.method != "ACK":
+                if req.method == "INVITE":
+                    self._refuse("not allowed")
+                self._tx.reply(req, addr, 403)
+            return
         for name in ("From", "To", "Call-ID", "CSeq"):
             if req.headers.get(name) is None:
                 self._tx.reply(req, addr, 400, reason=f"Missing {name} Header")
@@ -214,9 +262,6 @@ class SipServerProtocol:
                 return
         if len(self._tx.server) >= MAX_TRANSACTIONS:
             self._drop("too many pending transactions", addr)
-            return
-        if self.config.allow and not _allowed(addr[0], self.config.allow):
-            self._tx.reply(req, addr, 403, key=key, now=now)
             return
         max_fwd = req.headers.get("Max-Forwards")
         if max_fwd is not None and max_fwd.strip() == "0" and req.method != "CANCEL":
@@ -272,7 +317,17 @@ class SipServerProtocol:
         ok, offer = self._read_offer(req, addr, key, now)
         if not ok:
             return
-        if len(self._calls) >= self.config.max_calls:
+        busy = (
+            "draining"
+            if self.draining
+            else "capacity"
+            if len(self._calls) >= self.config.max_calls
+            else "half-open"
+            if self._half_open_from(addr[0]) >= self.config.half_open_limit
+            else None
+        )
+        if busy is not None:  # 503 sends a proxy on to the next worker
+            self._refuse(busy)
             self._tx.reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "5")])
             return
         contact = req.headers.get("Contact")
@@ -305,7 +360,11 @@ class SipServerProtocol:
         codec = None
         if offer is not None:
             codec = answer_offer(
-                offer, local_host=self.config.host, local_port=9, session_id=0, codecs=self._codecs
+                offer,
+                local_host=self.config.public_host,
+                local_port=9,
+                session_id=0,
+                codecs=self._codecs,
             )[1].codec.name
         self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr, codec))
 
@@ -325,16 +384,20 @@ class SipServerProtocol:
         try:
             offer = parse_sdp(req.body)
             answer_offer(
-                offer, local_host=self.config.host, local_port=9, session_id=0, codecs=self._codecs
+                offer,
+                local_host=self.config.public_host,
+                local_port=9,
+                session_id=0,
+                codecs=self._codecs,
             )
-        except NoCommonCodec as exc:
+        except MediaRefused as exc:
             self._tx.reply(
                 req,
                 addr,
                 488,
                 key=key,
                 now=now,
-                headers=[("Warning", f'304 {self.config.host} "{exc}"')],
+                headers=[("Warning", f'304 {self.config.public_host} "{exc}"')],
             )
             return False, None
         except ProtocolError as exc:
@@ -488,6 +551,9 @@ class SipServerProtocol:
             self._end(call, "cancelled")
 
     def _receive_options(self, req: SipRequest, addr: Addr, key: str, now: float) -> None:
+        if self.draining:  # a proxy's probe: stop sending us calls
+            self._tx.reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "30")])
+            return
         self._tx.reply(
             req,
             addr,
@@ -523,6 +589,10 @@ class SipServerProtocol:
         if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1].isdigit():
             status = int(parts[1])
             self._events.append(TransferResult(call.call_id, status, final=status >= 200))
+            if 200 <= status < 300 and call.state is CallState.CONFIRMED:
+                # RFC 5589 §6.1: the transfer succeeded, so our leg is done.
+                self._send_bye(call, now)
+                self._end(call, "transferred")
 
     # --- our requests -------------------------------------------------------------------
 
@@ -562,7 +632,10 @@ class SipServerProtocol:
         call.local_cseq += 1
         branch = "z9hG4bK" + self._token()
         h = Headers()
-        h.add("Via", f"SIP/2.0/UDP {self.config.host}:{self.config.port};branch={branch};rport")
+        h.add(
+            "Via",
+            f"SIP/2.0/UDP {self.config.public_host}:{self.config.port};branch={branch};rport",
+        )
         h.add("Max-Forwards", "70")
         h.add("From", call.local)
         h.add("To", call.remote)

@@ -9,6 +9,7 @@ an INVITE arrives without SDP (we offer in the 200, the answer comes in the ACK)
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field, replace
 
 from agentgraph.errors import ProtocolError
@@ -17,6 +18,7 @@ __all__ = [
     "CODECS",
     "Codec",
     "MediaDescription",
+    "MediaRefused",
     "NegotiatedMedia",
     "NoCommonCodec",
     "SessionDescription",
@@ -58,8 +60,26 @@ _STATIC = {
 }
 
 
-class NoCommonCodec(ProtocolError):
+class MediaRefused(ProtocolError):
+    """A well-formed offer we will not take (answer 488 Not Acceptable Here)."""
+
+
+class NoCommonCodec(MediaRefused):
     """The offer has no codec we support (answer 488 Not Acceptable Here)."""
+
+
+def _literal_host(host: str, what: str) -> str:
+    # A caller must not make us resolve names or stream to a group: we send media only
+    # to a literal unicast address (0.0.0.0 is the old hold convention).
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        raise MediaRefused(
+            f"SDP {what} connection address {host[:60]!r} is not a literal IP address"
+        ) from None
+    if ip.is_multicast:
+        raise MediaRefused(f"SDP {what} connection address {host} is multicast")
+    return host
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +300,7 @@ def answer_offer(
     remote_host = audio.connection or offer.connection
     if not remote_host:
         raise ProtocolError("SDP offer has no connection address")
+    _literal_host(remote_host, "offer")
     direction = _REVERSE.get(audio.direction, "sendrecv")
     if remote_host == "0.0.0.0":  # RFC 2543 hold
         direction = "recvonly"
@@ -355,6 +376,7 @@ def read_answer(answer: SessionDescription) -> NegotiatedMedia:
             host = audio.connection or answer.connection
             if not host:
                 raise ProtocolError("SDP answer has no connection address")
+            _literal_host(host, "answer")
             return NegotiatedMedia(
                 host,
                 audio.port,

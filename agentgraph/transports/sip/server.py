@@ -5,6 +5,10 @@ Every callback does the same steps (STYLE.md §b): feed the core, write
 An `IncomingCall` opens the call's RTP socket and answers with its port; `CallConfirmed`
 starts the application's `on_call(call)` coroutine (one task per call); `CallEnded`
 releases the media. No protocol rules live here.
+
+`drain()` stops taking calls (the core answers OPTIONS and INVITEs with 503) while the
+current ones go on; `wait_idle()` returns when the last has ended. `hangup()` lets agent
+audio already queued play out first (bounded by `goodbye_s`), so a goodbye is heard.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,7 +36,7 @@ from agentgraph.transports.sip.events import (
     SipEvent,
     TransferResult,
 )
-from agentgraph.transports.sip.media import RtpPacer, RtpStream, SendTiming
+from agentgraph.transports.sip.media import FRAME_S, RtpPacer, RtpStream, SendTiming
 from agentgraph.transports.sip.protocol import SipServerProtocol
 
 __all__ = ["CallHandler", "Preparer", "SipCall", "SipServer", "loopback_handler"]
@@ -64,7 +70,19 @@ class SipCall:
         return AudioFormat.G711_ULAW
 
     async def hangup(self) -> None:
-        """End the call with a BYE (CallControl)."""
+        """End the call with a BYE (CallControl), once the agent audio already queued
+        (a goodbye) has played: at most `SipServer.goodbye_s`, and a quiet 100 ms."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._server.goodbye_s
+        quiet = 0
+        while not self.ended.is_set() and quiet < 5 and loop.time() < deadline:
+            quiet = 0 if self.rtp.playout.buffered_bytes else quiet + 1
+            await asyncio.sleep(FRAME_S)
+        if not self.ended.is_set():
+            self._server.protocol_hangup(self.call_id)
+
+    def hangup_now(self) -> None:
+        """BYE at once (shutdown)."""
         self._server.protocol_hangup(self.call_id)
 
     async def transfer(self, target: str, *, timeout_s: float = 10.0) -> None:
@@ -134,7 +152,11 @@ class SipServer:
         config: the UAS settings (advertised host/port are filled in by `start()` when
             `config.port` is 0).
         on_call: coroutine run once per confirmed call; when it returns we hang up.
-        rtp_host: address to bind RTP sockets on.
+        rtp_host: address to bind RTP sockets on (default: the SIP host); the SDP names
+            `config.advertise` when set, else this address.
+        rtp_ports: (first, last) port range for RTP (even ports); default: any free port.
+        goodbye_s: how long `hangup()` waits for queued agent audio to play.
+        on_call_end: called with each call that ends (metrics, records).
         answer_delay_s: let it ring this long before answering (the caller may CANCEL).
         prepare: run while it rings (e.g. connect the model); its result is
             `call.prepared`; if it raises, the caller gets 503. A result with `aclose()`
@@ -149,15 +171,23 @@ class SipServer:
         rtp_host: str | None = None,
         answer_delay_s: float = 0.0,
         prepare: Preparer | None = None,
+        rtp_ports: tuple[int, int] | None = None,
+        goodbye_s: float = 8.0,
+        on_call_end: Callable[[SipCall], None] | None = None,
     ) -> None:
         self.config = config
         self.answer_delay_s = answer_delay_s
         self.prepare = prepare
         self.on_call = on_call
         self.rtp_host = rtp_host or config.host
+        self.rtp_ports = rtp_ports
+        self.goodbye_s = goodbye_s
+        self.on_call_end = on_call_end
         self.calls: dict[str, SipCall] = {}
         self.completed_calls = 0
         self.failed_calls = 0
+        self.answered_calls = 0  # calls where the caller heard agent audio
+        self._port_cursor: int | None = None
         self.timing = SendTiming()
         self.rtp_packets_sent = 0
         self.rtp_packets_received = 0
@@ -191,6 +221,25 @@ class SipServer:
         self._pacer = RtpPacer()
         return self
 
+    @property
+    def core(self) -> SipServerProtocol:
+        """The sans-I/O core (its counters: `refused`, `rate_limited`, `half_open_calls`)."""
+        assert self._core is not None, "server not started"
+        return self._core
+
+    @property
+    def draining(self) -> bool:
+        return self._core is not None and self._core.draining
+
+    def drain(self) -> None:
+        """Take no new calls (OPTIONS and INVITE get 503); current calls go on."""
+        self.core.drain()
+
+    async def wait_idle(self) -> None:
+        """Return once no call is ringing, answered or connected."""
+        while self.calls or self._pending or self.core.active_calls:
+            await asyncio.sleep(0.1)
+
     async def __aenter__(self) -> SipServer:
         return await self.start()
 
@@ -199,8 +248,9 @@ class SipServer:
 
     async def close(self) -> None:
         """Hang up every call, stop the handlers and close sockets."""
-        for call_id in list(self.calls):
-            self.protocol_hangup(call_id)
+        if self._core is not None:
+            for call_id in list(self.calls):
+                self.protocol_hangup(call_id)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -304,7 +354,7 @@ class SipServer:
         )
         try:
             transport, _ = await self._loop.create_datagram_endpoint(
-                lambda: stream, local_addr=(self.rtp_host, 0)
+                lambda: stream, sock=self._rtp_socket()
             )
         except OSError as exc:
             log.warning("no RTP port for call %s: %s", incoming.call_id, exc)
@@ -315,13 +365,14 @@ class SipServer:
             return
         stream.connection_made(transport)  # asyncio calls it later with call_soon
         stream.signaling_host = incoming.remote_addr[0]
+        stream.on_heard = self._heard
         self._pending[incoming.call_id] = stream
         call = self.calls[incoming.call_id] = SipCall(self, incoming, stream)
         call.prepared = prepared
         try:
             self._core.accept(
                 incoming.call_id,
-                rtp_host=self.rtp_host,
+                rtp_host=self.config.advertise or self.rtp_host,
                 rtp_port=stream.local_port,
                 now=self._now(),
             )
@@ -329,6 +380,36 @@ class SipServer:
             self._finish(incoming.call_id, "cancelled")
             return
         self._flush()
+
+    def _rtp_socket(self) -> socket.socket:
+        """A UDP socket for one call's RTP, in `rtp_ports` when set (even ports)."""
+        family = socket.AF_INET6 if ":" in self.rtp_host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        if self.rtp_ports is None:
+            try:
+                sock.bind((self.rtp_host, 0))
+            except OSError:
+                sock.close()
+                raise
+            return sock
+        first, last = self.rtp_ports
+        ports = list(range(first + first % 2, last + 1, 2))
+        if self._port_cursor is None:  # start anywhere: ports are not guessable in order
+            self._port_cursor = random.randrange(len(ports)) if ports else 0
+        for i in range(len(ports)):
+            index = (self._port_cursor + i) % len(ports)
+            try:
+                sock.bind((self.rtp_host, ports[index]))
+            except OSError:
+                continue
+            self._port_cursor = index + 1
+            return sock
+        sock.close()
+        raise OSError(f"every RTP port in {first}-{last} is in use")
+
+    def _heard(self) -> None:
+        self.answered_calls += 1
 
     def _start_call(self, call_id: str) -> None:
         call = self.calls.get(call_id)
@@ -366,11 +447,16 @@ class SipServer:
         if call is not None:
             call.end_reason = reason
             call.ended.set()
+            if self.on_call_end is not None:
+                try:
+                    self.on_call_end(call)
+                except Exception:  # a metrics bug must not break call handling
+                    log.exception("call end observer failed")
             if not call.started and call.prepared is not None:
                 task = asyncio.ensure_future(_release(call.prepared))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-            if reason in ("remote hangup", "local hangup"):
+            if reason in ("remote hangup", "local hangup", "transferred"):
                 self.completed_calls += 1
             elif reason not in ("cancelled",):
                 self.failed_calls += 1
