@@ -147,7 +147,8 @@ async def test_rate_limit_per_source_spares_other_callers(server: SipServer) -> 
     flooder, caller = Phone("127.0.0.4"), Phone("127.0.0.5")
     try:
         for i in range(500):
-            flooder.send(flooder.request("OPTIONS", server.address, call_id=f"o{i}"), server.address)
+            options = flooder.request("OPTIONS", server.address, call_id=f"o{i}")
+            flooder.send(options, server.address)
             if i % 50 == 49:
                 await asyncio.sleep(0.005)  # let the server read: the socket buffer is finite
         await asyncio.sleep(0.3)
