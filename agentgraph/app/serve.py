@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import json
 import os
 import re
@@ -36,6 +37,8 @@ class ServeOptions:
 
     graph: Path | None
     listen: str | None = None
+    advertise: str | None = None
+    rtp_ports: str | None = None
     max_calls: int | None = None
     provider: str | None = None
     loopback: bool = False
@@ -54,6 +57,37 @@ def _host_port(text: str, what: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise UsageError(f"{what} must be HOST:PORT (e.g. 127.0.0.1:5060), not {text!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _advertised(opts: ServeOptions, sip: Any, host: str) -> str:
+    """The address for Via, Contact and SDP: a literal IP callers can reach."""
+    advertise = opts.advertise or (getattr(sip, "advertise", None) if sip is not None else None)
+    if advertise:
+        try:
+            ipaddress.ip_address(advertise)
+        except ValueError:
+            raise UsageError(
+                f"advertise must be an IP address callers can reach, not {advertise!r}"
+            ) from None
+        return str(advertise)
+    if host in ("0.0.0.0", "::", ""):
+        raise UsageError(
+            f"listening on {host or 'every address'} needs the address callers reach: set "
+            "`sip: {advertise: <public IP>}` in the graph or pass --advertise IP"
+        )
+    return ""
+
+
+def _port_range(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    first, sep, last = text.partition("-")
+    if not sep or not first.isdigit() or not last.isdigit():
+        raise UsageError(f"the RTP port range must be FIRST-LAST (e.g. 10000-20000), not {text!r}")
+    lo, hi = int(first), int(last)
+    if not 1024 <= lo < hi <= 65535:
+        raise UsageError(f"the RTP port range {text} must lie within 1024-65535, low to high")
+    return lo, hi
 
 
 def _printer(quiet: bool) -> Any:
@@ -116,13 +150,18 @@ async def serve_graph(
         host, port = sip.host, sip.port
     else:
         host, port = "127.0.0.1", 5060
+    rate = float(getattr(sip, "rate_limit", 200))
     config = SipConfig(
         host=host,
         port=port,
+        advertise=_advertised(opts, sip, host),
         max_calls=opts.max_calls or (sip.max_calls if sip is not None else 100),
         allow=tuple(sip.allow) if sip is not None else (),
         codecs=tuple(c.upper() for c in sip.codecs) if sip is not None else ("PCMU", "PCMA"),
+        rate_per_s=rate,
+        rate_burst=2 * rate,
     )
+    rtp_ports = _port_range(opts.rtp_ports or getattr(sip, "rtp_ports", None))
     async with contextlib.AsyncExitStack() as stack:
         if opts.loopback or compiled is None:
             handler = loopback_handler
@@ -155,10 +194,11 @@ async def serve_graph(
             handler = sessions.handle_sip_call
         prepare = sessions.prepare_sip_call if sessions is not None else None
         server = await stack.enter_async_context(
-            SipServer(config, on_call=handler, prepare=prepare)
+            SipServer(config, on_call=handler, prepare=prepare, rtp_ports=rtp_ports)
         )
         sip_host, sip_port = server.address
-        click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}, {mode}", err=True)
+        public = f" (advertised as {config.advertise})" if config.advertise else ""
+        click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}{public}, {mode}", err=True)
         if opts.openai_sip or opts.media_streams:
             await _start_extras(opts, compiled, sessions, stack)
         for sig in (signal.SIGINT, signal.SIGTERM):

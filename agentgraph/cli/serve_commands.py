@@ -17,6 +17,12 @@ __all__ = ["serve"]
 @click.command()
 @click.argument("graph", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--listen", metavar="HOST:PORT", help="SIP UDP address (default: the graph's).")
+@click.option(
+    "--advertise",
+    metavar="IP",
+    help="Address callers reach (public/NAT) for Via, Contact and SDP (default: the graph's).",
+)
+@click.option("--rtp-ports", metavar="FIRST-LAST", help="RTP port range (default: the graph's).")
 @click.option("--max-calls", type=click.IntRange(1, 10000), help="Concurrent calls (503 beyond).")
 @click.option(
     "--provider",
@@ -55,6 +61,8 @@ __all__ = ["serve"]
 def serve(
     graph: Path | None,
     listen: str | None,
+    advertise: str | None,
+    rtp_ports: str | None,
     max_calls: int | None,
     provider: str | None,
     loopback: bool,
@@ -80,6 +88,8 @@ def serve(
     opts = ServeOptions(
         graph=graph,
         listen=listen,
+        advertise=advertise,
+        rtp_ports=rtp_ports,
         max_calls=max_calls,
         provider=provider,
         loopback=loopback,

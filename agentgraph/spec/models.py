@@ -240,6 +240,21 @@ class SipSpec(_Model):
         description="Networks (CIDR) allowed to call in.",
     )
     max_calls: int = Field(4, ge=1, le=1000)
+    advertise: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Fa-f:.]+$",
+        description="The IP address callers reach us at (public or NAT address), put in "
+        "Via, Contact and SDP; default: the listen address (required when listening on "
+        "0.0.0.0).",
+    )
+    rtp_ports: str | None = Field(
+        None,
+        pattern=r"^[0-9]{1,5}-[0-9]{1,5}$",
+        description="RTP port range, e.g. 10000-20000 (even ports are used); default: any.",
+    )
+    rate_limit: int = Field(
+        200, ge=0, description="SIP datagrams per second from one address (0: no limit)."
+    )
     routes: dict[str, str] = Field(
         default_factory=dict, description="Dialled number -> the agent that answers."
     )
@@ -273,3 +288,13 @@ class Graph(_Model):
     guardrails: dict[str, GuardrailSpec] = Field(default_factory=dict)
     agents: dict[str, AgentSpec] = Field(min_length=1)
     sip: SipSpec | None = None
+    secrets: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list,
+        description="Environment variables whose ${...} values are secrets (redacted in "
+        "all output) besides those named like secrets (KEY, SECRET, TOKEN, PASSWORD, PIN).",
+    )
+    prompt_folders: list[str] = Field(
+        default_factory=list,
+        description="Folders (relative to this file) prompt files may also be read from; "
+        "by default only the graph's own folder and below.",
+    )
