@@ -19,6 +19,7 @@ from typing import Any
 import pydantic
 
 from agentgraph.errors import SpecError
+from agentgraph.spec.files import FileProblem, read_text_file
 from agentgraph.spec.findings import Finding, json_path
 from agentgraph.spec.loader import Document, PathKey, compose_document
 from agentgraph.spec.models import (
@@ -31,6 +32,7 @@ from agentgraph.spec.models import (
     ToolSpec,
 )
 from agentgraph.spec.schemacheck import coerce, schema_findings
+from agentgraph.spec.secrets import redact_text
 from agentgraph.spec.semantic import (
     BUILTIN_PARAMS,
     SENTINEL,
@@ -63,7 +65,8 @@ class Spec:
         start: the start agent (explicit `start`, else the first agent).
         instructions: agent name -> instructions text (prompt files read, variables filled).
         warnings: findings of severity "warning".
-        secrets: values that came from the environment (redact them in output).
+        secrets: the secret values that came from the environment (redact them in every
+            output: `redact`, or `spec.secrets.redact_values` before serialising).
     """
 
     graph: Graph
@@ -100,10 +103,8 @@ class Spec:
         return self.graph.sip
 
     def redact(self, text: str) -> str:
-        """`text` with every environment-sourced value replaced by `***`."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret value replaced by `***` (see `spec.secrets`)."""
+        return redact_text(text, self.secrets)
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def validate_text(
         tool_params: tool name -> parameter names, when the tools' code was imported.
     """
     doc = compose_document(text, file=file, env=os.environ if env is None else env)
-    if any(f.code == "AG100" for f in doc.findings):
+    if any(f.code == "AG100" for f in doc.findings) or (doc.data is None and _errors(doc)):
         return ValidationResult(None, _sorted(doc.findings), doc)
     if not isinstance(doc.data, dict):
         doc.add(
@@ -276,12 +277,9 @@ def validate_file(
     name = os.fspath(path)
     file = Path(name)
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise OSError(0, f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        finding = Finding("AG001", f"cannot read graph file: {reason}", name)
+        text = read_text_file(file, limit=MAX_FILE_BYTES)
+    except FileProblem as exc:
+        finding = Finding("AG001", f"cannot read graph file: {exc}", name)
         return ValidationResult(None, (finding,), Document(file=name, lines=[]))
     return validate_text(text, file=name, base_dir=file.parent, env=env, tool_params=tool_params)
 

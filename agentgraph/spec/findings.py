@@ -88,7 +88,8 @@ class Finding:
 
     def _redact(self, text: str) -> str:
         for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, "***")
+            if secret:
+                text = text.replace(secret, "***")
         return text
 
     def format(self) -> str:

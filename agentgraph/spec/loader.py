@@ -9,8 +9,15 @@ are typed later, by `coerce.py`, only where the schema wants a number, boolean o
 `no`, `off` and `0123` stay strings wherever a string is expected.
 
 `${NAME}` and `${NAME:-default}` are replaced in scalar values during the walk; values
-taken from the environment are remembered as secrets so every output can redact them.
-Duplicate keys, unknown tags and recursive aliases become findings, not exceptions.
+taken from the environment are remembered, and those that are secrets (see `secrets.py`:
+by the variable's name, by the key they fill, or listed under `secrets:`) are redacted in
+every output. Duplicate keys, unknown tags and recursive aliases become findings, not
+exceptions.
+
+Hostile documents are bounded: nesting deeper than `MAX_DEPTH` and documents that expand
+(through aliases) to more than `MAX_NODES` nodes stop the walk with one AG111 finding, so
+a 400-byte alias bomb costs milliseconds and kilobytes, and nothing recurses deeply enough
+to raise `RecursionError`.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from typing import Any
 import yaml
 
 from agentgraph.spec.findings import Finding, Pos, json_path
+from agentgraph.spec.secrets import secret_values
 
-__all__ = ["Document", "PathKey", "compose_document"]
+__all__ = ["MAX_DEPTH", "MAX_NODES", "Document", "PathKey", "compose_document"]
 
 PathKey = tuple[str | int, ...]
 
@@ -36,8 +44,14 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_STD + t for t in ("str", "int", "float", "bool", "null"))
 _ENV_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[^}]*\}?")
-# Env values shorter than this are not redacted: masking every "10" would garble output.
-MIN_SECRET_LEN = 4
+#: Deeper than this is no graph anyone writes by hand.
+MAX_DEPTH = 64
+#: Nodes after alias expansion; the largest example graph has a few hundred.
+MAX_NODES = 50_000
+
+
+class _TooBig(Exception):
+    """The walk stops: the document nests too deeply or expands too much."""
 
 
 @dataclass(slots=True)
@@ -55,6 +69,8 @@ class Document:
     findings: list[Finding] = field(default_factory=list)
     bad_paths: list[PathKey] = field(default_factory=list)
     substituted: set[PathKey] = field(default_factory=set)
+    # (variable name, value, path) for every ${NAME} filled from the environment
+    env_values: list[tuple[str, str, PathKey]] = field(default_factory=list)
     # Paths already reported by the loader (unset ${VAR}, disallowed tags): later passes
     # stay quiet about them and everything below them.
     suppressed: set[PathKey] = field(default_factory=set)
@@ -109,6 +125,7 @@ class _Walker:
         self.doc = doc
         self.env = env
         self.active: set[int] = set()
+        self.nodes = 0
 
     def substitute(self, text: str, path: PathKey, node: yaml.ScalarNode | None = None) -> str:
         if "$" not in text:
@@ -145,14 +162,25 @@ class _Walker:
                     self.doc.findings.append(_narrow(finding, node, m.start(), m.end()))
                     return ""
                 return default
-            if len(value) >= MIN_SECRET_LEN:
-                self.doc.secrets.add(value)
+            self.doc.env_values.append((name, value, path))
             return value
 
         return _ENV_RE.sub(repl, text)
 
     def walk(self, node: yaml.Node, path: PathKey) -> Any:
         doc = self.doc
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            doc.add(
+                "AG111",
+                f"the document expands to more than {MAX_NODES:,} values (aliases?)",
+                path,
+                hints=("graph files are small; write values out instead of nesting aliases",),
+            )
+            raise _TooBig
+        if len(path) > MAX_DEPTH:
+            doc.add("AG111", f"values are nested more than {MAX_DEPTH} levels deep", path)
+            raise _TooBig
         doc.positions[path] = _pos(node)
         if isinstance(node, yaml.ScalarNode):
             if node.tag not in _SCALAR_TAGS:
@@ -264,6 +292,9 @@ def compose_document(text: str, *, file: str, env: Mapping[str, str]) -> Documen
     doc = Document(file=file, lines=text.splitlines())
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:  # the pure-Python composer on deep nesting
+        doc.findings.append(Finding("AG111", "values are nested too deeply", file))
+        return doc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "invalid YAML"
@@ -288,8 +319,25 @@ def compose_document(text: str, *, file: str, env: Mapping[str, str]) -> Documen
     if node is None:
         doc.data = None
         return doc
-    doc.data = _Walker(doc, env).walk(node, ())
+    try:
+        doc.data = _Walker(doc, env).walk(node, ())
+    except _TooBig:
+        doc.data = None
+        return doc
+    except RecursionError:  # pragma: no cover - MAX_DEPTH keeps the walk shallow
+        doc.add("AG111", "values are nested too deeply", ())
+        doc.data = None
+        return doc
+    doc.secrets.update(secret_values(doc.env_values, _declared_secrets(doc.data)))
     return doc
+
+
+def _declared_secrets(data: Any) -> frozenset[str]:
+    """The variable names a graph lists under `secrets:` (read before the schema pass)."""
+    listed = data.get("secrets") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        return frozenset()
+    return frozenset(v for v in listed if isinstance(v, str))
 
 
 def _syntax_hints(problem: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgraph.spec.condition import ConditionError, parse_condition
+from agentgraph.spec.files import FileProblem, inside, read_text_file
 from agentgraph.spec.findings import Finding, Pos, did_you_mean
 from agentgraph.spec.loader import Document, PathKey
 from agentgraph.spec.models import (
@@ -366,15 +367,24 @@ def _instructions(doc: Document, graph: Graph, name: str, agent: AgentSpec, base
     if isinstance(text, PromptFile):
         prompt = text
         file = base_dir / prompt.file
-        try:
-            if file.stat().st_size > _MAX_PROMPT_BYTES:
-                raise OSError("file is larger than 1 MB")
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        roots = [base_dir, *(base_dir / folder for folder in graph.prompt_folders)]
+        if not inside(file, roots):
             doc.add(
                 "AG108",
-                f"cannot read prompt file '{prompt.file}': {reason}",
+                f"prompt file '{prompt.file}' is outside the graph's folder",
+                (*path, "file"),
+                hints=(
+                    "keep prompts beside the graph, or list their folder under "
+                    "prompt_folders: [...] (relative to the graph file)",
+                ),
+            )
+            return ""
+        try:
+            text = read_text_file(file, limit=_MAX_PROMPT_BYTES)
+        except FileProblem as exc:
+            doc.add(
+                "AG108",
+                f"cannot read prompt file '{prompt.file}': {exc}",
                 (*path, "file"),
                 hints=("the path is relative to the folder of the graph file",),
             )

@@ -80,12 +80,14 @@ def test_env_substitution_with_default_and_redaction() -> None:
     assert spec is not None
     assert spec.name == "SecretBot"
     assert spec.graph.model.name == "gpt-realtime"
-    assert spec.redact("hello SecretBot") == "hello ***"
+    assert spec.redact("hello SecretBot") == "hello SecretBot"  # a name, not a secret
+    listed = validate_text(text + "secrets: [BOT_NAME]\n", env={"BOT_NAME": "SecretBot"}).spec
+    assert listed is not None and listed.redact("hello SecretBot") == "hello ***"
 
 
 def test_env_values_are_redacted_in_findings() -> None:
-    text = BASE.format(name="x") + "voice: ${VOICE}\n"
-    result = validate_text(text, env={"VOICE": "hunter2-voice"})
+    text = BASE.format(name="x") + "voice: ${VOICE_TOKEN}\n"
+    result = validate_text(text, env={"VOICE_TOKEN": "hunter2-voice"})
     (finding,) = result.findings
     assert finding.code == "AG103"
     assert "hunter2" not in finding.format()
