@@ -9,10 +9,20 @@ and anything that looks like a credential removed).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import html
+import json
 import re
 from typing import Any
 
-__all__ = ["display_name", "event_to_dict", "event_type", "redact_secrets", "redact_text"]
+__all__ = [
+    "display_name",
+    "event_to_dict",
+    "event_type",
+    "redact_secrets",
+    "redact_text",
+    "redact_value",
+]
 
 _SECRET_KEYS = re.compile(r"(api[_-]?key|authorization|secret|password|token|bearer)", re.I)
 _SECRET_VALUES = re.compile(
@@ -56,12 +66,47 @@ def redact_text(text: str) -> str:
     return _SECRET_VALUES.sub("[redacted]", text)
 
 
-def redact_secrets(text: str, secrets: frozenset[str]) -> str:
-    """Replace known secret values (e.g. `${ENV}` values of the graph) inside `text`."""
+@functools.lru_cache(maxsize=64)
+def _spellings(secrets: frozenset[str]) -> tuple[str, ...]:
+    """Every way a secret may appear in our outputs: as is, JSON-escaped (`\\"`, `\\\\`,
+    `\\u00fc`), XML-escaped and as a Python repr; longest first so none leaves a tail."""
+    out: set[str] = set()
     for secret in secrets:
-        if len(secret) >= 4 and secret in text:
-            text = text.replace(secret, "[redacted]")
+        if len(secret) < 4:
+            continue
+        out.add(secret)
+        out.add(json.dumps(secret, ensure_ascii=False)[1:-1])
+        out.add(json.dumps(secret)[1:-1])
+        out.add(html.escape(secret, quote=True))
+        out.add(html.escape(secret, quote=False))
+        out.add(repr(secret)[1:-1])
+    return tuple(sorted(out, key=len, reverse=True))
+
+
+def redact_secrets(text: str, secrets: frozenset[str]) -> str:
+    """Replace known secret values (the graph's secrets) inside `text`, also in their
+    escaped spellings, for text that was serialised before it got here."""
+    if not secrets:
+        return text
+    for spelling in _spellings(secrets):
+        if spelling in text:
+            text = text.replace(spelling, "[redacted]")
     return text
+
+
+def redact_value(value: Any, secrets: frozenset[str]) -> Any:
+    """`value` (str, or dicts/lists of them) with secrets replaced in every string, keys
+    included: redact before serialising, so no escaping can hide a secret."""
+    if isinstance(value, str):
+        return redact_secrets(value, secrets) if secrets else value
+    if isinstance(value, dict):
+        return {
+            redact_value(k, secrets) if isinstance(k, str) else k: redact_value(v, secrets)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact_value(v, secrets) for v in value]
+    return value
 
 
 def event_to_dict(event: object) -> dict[str, Any]:

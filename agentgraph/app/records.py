@@ -5,12 +5,21 @@ events.jsonl has every session event (audio as byte counts, secrets redacted) wi
 seconds since the session started. summary.json counts turns, tool calls, approvals,
 handoffs, guardrail trips, interruptions and errors, and gives turn latency p50/p95 per
 agent (see `agentgraph.app.latency` for the definition).
+
+Records must survive what happens to processes: every line is flushed as it is written
+(a SIGTERM or a crash keeps what was said so far), and a write that fails (full disk,
+unwritable folder) logs one warning naming the folder and stops recording; it never
+raises into the conversation. Secrets are replaced in every value before it is
+serialised, and the serialised text is checked once more for escaped spellings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,6 +29,7 @@ from agentgraph.app.eventdata import (
     event_type,
     redact_secrets,
     redact_text,
+    redact_value,
 )
 from agentgraph.app.latency import LatencyMeter
 from agentgraph.audio import AudioFormat, resample_pcm16, write_wav_pcm16
@@ -27,6 +37,7 @@ from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
 
 __all__ = ["SessionRecorder", "new_run_dir"]
 
+log = logging.getLogger(__name__)
 _RATE_HZ = 24000
 
 
@@ -39,22 +50,52 @@ def new_run_dir(base: str | Path = "runs", *, when: _dt.datetime | None = None) 
     while candidate.exists():
         n += 1
         candidate = root / f"{stamp}-{n}"
-    candidate.mkdir(parents=True)
+    # on failure the recorder reports it once and the conversation goes on without records
+    with contextlib.suppress(OSError):
+        candidate.mkdir(parents=True)
     return candidate
 
 
-class _Redacting:
-    """A text file that never receives the graph's secret values."""
+class _RecordFile:
+    """A text file that never receives a secret, is flushed per write, and on a failed
+    write reports (once, through `failed`) and goes quiet instead of raising."""
 
-    def __init__(self, file: TextIO, secrets: frozenset[str]) -> None:
-        self.file = file
+    def __init__(
+        self, path: Path, secrets: frozenset[str], failed: Callable[[OSError], None]
+    ) -> None:
         self.secrets = secrets
+        self.failed = failed
+        self.file: TextIO | None = None
+        try:
+            self.file = path.open("w", encoding="utf-8")
+        except OSError as exc:
+            failed(exc)
 
     def write(self, text: str) -> None:
-        self.file.write(redact_secrets(text, self.secrets) if self.secrets else text)
+        if self.file is None:
+            return
+        try:
+            self.file.write(redact_secrets(text, self.secrets) if self.secrets else text)
+            self.file.flush()
+        except OSError as exc:
+            self._drop()
+            self.failed(exc)
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            try:
+                self.file.close()
+            except OSError as exc:
+                self.failed(exc)
+            self.file = None
+
+    def _drop(self) -> None:
+        file, self.file = self.file, None
+        try:
+            if file is not None:
+                file.close()
+        except OSError:
+            pass  # its buffer holds what could not be written; nothing more to do
 
 
 class _Track:
@@ -98,10 +139,13 @@ class SessionRecorder:
         self.audio_format = audio_format
         self.meta = dict(meta or {})
         self.secrets = secrets
-        self._events = _Redacting((directory / "events.jsonl").open("w", encoding="utf-8"), secrets)
-        self._transcript = _Redacting(
-            (directory / "transcript.txt").open("w", encoding="utf-8"), secrets
-        )
+        self.write_error: str | None = None
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._failed(exc)
+        self._events = _RecordFile(directory / "events.jsonl", secrets, self._failed)
+        self._transcript = _RecordFile(directory / "transcript.txt", secrets, self._failed)
         self._t0: float | None = None
         self._last_t = 0.0
         self._agent = ""
@@ -125,6 +169,21 @@ class SessionRecorder:
         self._last_t = now - self._t0
         return self._last_t
 
+    def _failed(self, exc: OSError) -> None:
+        """The first write failure is one warning; later ones are silent."""
+        if self.write_error is not None:
+            return
+        self.write_error = f"{exc.strerror or exc}"
+        log.warning(
+            "cannot write records in %s (%s); the conversation goes on without them",
+            self.directory,
+            self.write_error,
+        )
+
+    def _line(self, record: dict[str, Any]) -> None:
+        safe = redact_value(record, self.secrets) if self.secrets else record
+        self._events.write(json.dumps(safe, ensure_ascii=False) + "\n")
+
     # -- HubObserver ------------------------------------------------------------------
     def on_event(self, event: Any, now: float) -> None:
         kind = event_type(event)
@@ -132,7 +191,7 @@ class SessionRecorder:
             return
         record = event_to_dict(event)
         record["t"] = round(self._t(now), 3)
-        self._events.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._line(record)
         match kind:
             case "agent_start":
                 self._agent = display_name(event.agent)
@@ -183,12 +242,7 @@ class SessionRecorder:
         self._t(now)
         self.counts["caller_turns"] += 1
         self._transcript.write(f"caller: {text}\n")
-        self._events.write(
-            json.dumps(
-                {"type": "caller_text", "text": redact_text(text), "t": round(self._last_t, 3)}
-            )
-            + "\n"
-        )
+        self._line({"type": "caller_text", "text": redact_text(text), "t": round(self._last_t, 3)})
 
     def on_caller_audio(self, audio: bytes, now: float) -> None:
         if self.record_audio:
@@ -199,29 +253,23 @@ class SessionRecorder:
             self._agent_track.add(self._to_pcm16(audio), self._t(now))
 
     def on_latency(self, agent: str, latency_ms: float) -> None:
-        self._events.write(
-            json.dumps(
-                {
-                    "type": "latency",
-                    "agent": agent,
-                    "latency_ms": round(latency_ms, 1),
-                    "t": round(self._last_t, 3),
-                }
-            )
-            + "\n"
+        self._line(
+            {
+                "type": "latency",
+                "agent": agent,
+                "latency_ms": round(latency_ms, 1),
+                "t": round(self._last_t, 3),
+            }
         )
 
     def on_interrupted(self, item_id: str, heard_ms: float) -> None:
-        self._events.write(
-            json.dumps(
-                {
-                    "type": "playback_interrupted",
-                    "item_id": item_id,
-                    "heard_ms": round(heard_ms, 1),
-                    "t": round(self._last_t, 3),
-                }
-            )
-            + "\n"
+        self._line(
+            {
+                "type": "playback_interrupted",
+                "item_id": item_id,
+                "heard_ms": round(heard_ms, 1),
+                "t": round(self._last_t, 3),
+            }
         )
 
     # -- finish ------------------------------------------------------------------------
@@ -245,14 +293,16 @@ class SessionRecorder:
         self.closed = True
         self._events.close()
         self._transcript.close()
-        (self.directory / "summary.json").write_text(
-            redact_secrets(
-                json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n", self.secrets
-            ),
-            encoding="utf-8",
-        )
-        if self.record_audio:
-            self._write_stereo(self.directory / "audio.wav")
+        summary = redact_value(self.summary(), self.secrets)
+        text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
+        try:
+            (self.directory / "summary.json").write_text(
+                redact_secrets(text, self.secrets), encoding="utf-8"
+            )
+            if self.record_audio:
+                self._write_stereo(self.directory / "audio.wav")
+        except OSError as exc:
+            self._failed(exc)
 
     def _to_pcm16(self, audio: bytes) -> bytes:
         if self.audio_format is AudioFormat.PCM16:

@@ -20,6 +20,7 @@ from agentgraph.app.backend import Backend, open_backend
 from agentgraph.app.console import ConsoleMode, ConsoleRenderer
 from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.app.records import SessionRecorder, new_run_dir
+from agentgraph.app.shutdown import interrupt_on_termination
 from agentgraph.audio import AudioFormat
 from agentgraph.transports.base import Transport
 from agentgraph.transports.console import StdinLines
@@ -152,6 +153,7 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     """Run one session as `opts` says; returns when the conversation ends."""
     out = out if out is not None else sys.stdout
     spec, compiled = load_spec(opts.graph)
+    restore_signals = interrupt_on_termination()  # SIGTERM/SIGHUP close records like Ctrl-C
     secrets = frozenset(getattr(spec, "secrets", ()) or ())
     transport = build_transport(opts, manual_turns=_manual_turns(compiled))
     console = ConsoleRenderer(
@@ -171,8 +173,7 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
         recorder: SessionRecorder | None = None
         if not opts.no_records:
             if opts.log_dir is not None:  # --log-dir DIR: this run's records go in DIR
-                opts.log_dir.mkdir(parents=True, exist_ok=True)
-                result.run_dir = opts.log_dir
+                result.run_dir = opts.log_dir  # (the recorder creates it, or warns)
             else:
                 result.run_dir = new_run_dir(Path("runs"))
             recorder = SessionRecorder(
@@ -191,6 +192,7 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
         try:
             await _run_session(opts, spec, compiled, backend, transport, hub, console)
         finally:
+            restore_signals()
             if recorder is not None:
                 recorder.close()
                 result.summary = recorder.summary()

@@ -220,8 +220,8 @@ class CallRegistry:
         try:
             merge_session_update(probe, payload, voice_locked=False)
         except SessionError as exc:
-            body = {"error": {"type": "invalid_request_error", "code": exc.code,
-                              "message": exc.message, "param": exc.param}}  # fmt: skip
+            error = {"type": "invalid_request_error", "code": exc.code, "message": exc.message}
+            body = {"error": {**error, "param": exc.param}}
             return CallAnswer(400, json.dumps(body).encode())
         call.state = "accepted"
         call.session = payload
