@@ -23,6 +23,7 @@ _LAZY_EXPORTS: dict[str, str] = {
         "ContentCheck",
         "ConversationState",
         "FunctionTool",
+        "Greeting",
         "GuardrailFunctionOutput",
         "Handoff",
         "HistoryItem",

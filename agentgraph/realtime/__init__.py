@@ -42,6 +42,7 @@ from agentgraph.realtime.events import (
     RealtimeTranscriptDeltaEvent,
     RealtimeTranscriptDoneEvent,
 )
+from agentgraph.realtime.greeting import Greeting
 from agentgraph.realtime.guardrails import (
     GuardrailFunctionOutput,
     RealtimeOutputGuardrail,
@@ -65,6 +66,7 @@ __all__ = [
     "ContentCheck",
     "ConversationState",
     "FunctionTool",
+    "Greeting",
     "GuardrailFunctionOutput",
     "Handoff",
     "HistoryItem",

@@ -1,20 +1,32 @@
 """`RealtimeRunner`: binds a starting agent and a run config to a model backend.
 
     runner = RealtimeRunner(starting_agent=agent, config={"model_settings": {...}})
-    session = await runner.run(model_config={"url": "ws://127.0.0.1:8765/v1/realtime"})
+    session = await runner.run()
     async with session:
         async for event in session: ...
 
+Where the session connects, like the CLI's `provider: auto`: `model_config["url"]` (or the
+model's `url`) when given; else OpenAI when there is a key (`model_config["api_key"]`, the
+model's, or `OPENAI_API_KEY`); else -- or with `model_config={"provider": "local"}` -- the
+embedded offline engine: the one at `$AGENTGRAPH_ENGINE_URL` if that is set, otherwise one
+started in this process for this session (one log line says so) and stopped when the
+session closes.
+
 Settings are validated in the constructor, so a bad voice or format fails before any
-connection. `run()` returns an unconnected session; `async with` connects it.
+connection. `run()` returns an unconnected session; `async with` connects it, and a
+greeting (the starting agent's, else the run config's) is asked for right after.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from agentgraph.errors import UsageError
 from agentgraph.models import OpenAIRealtimeSIPModel, OpenAIRealtimeWebSocketModel
+from agentgraph.models.connection import redact_url
 from agentgraph.realtime.agent import RealtimeAgent
 from agentgraph.realtime.config import (
     ModelSettingsError,
@@ -22,14 +34,33 @@ from agentgraph.realtime.config import (
     normalize_model_settings,
     normalize_run_config,
 )
+from agentgraph.realtime.greeting import Greeting, normalize_greeting
 from agentgraph.realtime.playback import RealtimePlaybackTracker
 from agentgraph.realtime.session import RealtimeSession
 
-__all__ = ["RealtimeModelConfig", "RealtimeRunner"]
+if TYPE_CHECKING:
+    from agentgraph.engine import EmbeddedEngine
+
+__all__ = ["ENGINE_URL_ENV", "RealtimeModelConfig", "RealtimeRunner"]
+
+logger = logging.getLogger(__name__)
 
 _MODEL_CONFIG_KEYS = frozenset(
-    {"url", "api_key", "headers", "initial_model_settings", "playback_tracker", "call_id"}
+    {
+        "url",
+        "api_key",
+        "headers",
+        "initial_model_settings",
+        "playback_tracker",
+        "call_id",
+        "provider",
+    }
 )
+_PROVIDERS = ("auto", "openai", "local")
+#: A running embedded engine (`agentgraph engine serve`) that `provider: local` uses.
+ENGINE_URL_ENV = "AGENTGRAPH_ENGINE_URL"
+#: The engine wants a bearer token like OpenAI does; any value will do on loopback.
+LOCAL_KEY = "agentgraph-local"
 
 RealtimeModelConfig = Mapping[str, Any]
 
@@ -39,7 +70,8 @@ class RealtimeRunner:
 
     Args:
         starting_agent: the agent that greets the caller.
-        config: a `RealtimeRunConfig` dict (model_settings, guardrails, filler, reconnect).
+        config: a `RealtimeRunConfig` dict (model_settings, guardrails, filler, reconnect,
+            greeting); `config["model"]` may name the backend, as `model=` does.
         model: the backend (default `OpenAIRealtimeWebSocketModel()`); use
             `OpenAIRealtimeSIPModel` to attach to SIP calls.
 
@@ -54,6 +86,18 @@ class RealtimeRunner:
         config: Mapping[str, Any] | None = None,
         model: OpenAIRealtimeWebSocketModel | None = None,
     ) -> None:
+        config = dict(config or {})
+        config_model = config.pop("model", None)
+        if config_model is not None:
+            if not isinstance(config_model, OpenAIRealtimeWebSocketModel):
+                raise ModelSettingsError(
+                    "config['model'] is the model backend, e.g. OpenAIRealtimeSIPModel(...), "
+                    f"not {type(config_model).__name__}; name the model in "
+                    "config['model_settings']['model_name']"
+                )
+            if model is not None and model is not config_model:
+                raise ModelSettingsError("give the model once: model=... or config['model']")
+            model = config_model
         self.starting_agent = starting_agent
         self.settings: RunSettings = normalize_run_config(config)
         self.model = model or OpenAIRealtimeWebSocketModel()
@@ -70,9 +114,13 @@ class RealtimeRunner:
 
         Args:
             model_config: `url`, `api_key`, `headers`, `initial_model_settings`,
-                `playback_tracker`, `call_id`.
+                `playback_tracker`, `call_id`, `provider` (`auto`, `openai`, `local`).
             call_id: attach to an accepted SIP/WebRTC call instead of starting a session.
             context: passed to dynamic instructions and guardrail functions.
+
+        Raises:
+            ModelSettingsError: an unknown `model_config` key or value.
+            UsageError: `provider: openai` without a key, or the local engine cannot start.
         """
         cfg = dict(model_config or {})
         unknown = sorted(set(cfg) - _MODEL_CONFIG_KEYS)
@@ -80,6 +128,11 @@ class RealtimeRunner:
             raise ModelSettingsError(
                 f"unknown model_config key {unknown[0]!r}; allowed: "
                 + ", ".join(sorted(_MODEL_CONFIG_KEYS))
+            )
+        provider = cfg.pop("provider", None) or "auto"
+        if provider not in _PROVIDERS:
+            raise ModelSettingsError(
+                f"unknown provider {provider!r}; allowed: {', '.join(_PROVIDERS)}"
             )
         settings = self.settings
         initial = cfg.get("initial_model_settings")
@@ -92,14 +145,29 @@ class RealtimeRunner:
             model = OpenAIRealtimeSIPModel(
                 url=model.url, api_key=model.api_key, model_name=model.model_name
             )
-        url = model.resolve_url(cfg.get("url"), model=settings.model.model_name, call_id=call_id)
-        api_key = model.resolve_api_key(cfg.get("api_key"), url)
         tracker = cfg.get("playback_tracker")
         if tracker is not None and not isinstance(tracker, RealtimePlaybackTracker):
             raise ModelSettingsError(
                 "model_config['playback_tracker'] must be a RealtimePlaybackTracker"
             )
-        return RealtimeSession(
+        try:
+            greeting = normalize_greeting(self.starting_agent.greeting) or settings.greeting
+        except ValueError as exc:
+            raise ModelSettingsError(str(exc)) from None
+        engine: EmbeddedEngine | None = None
+        if _is_local(provider, cfg, model):
+            cfg["url"], engine = await _local_engine(cfg.get("url") or model.url, provider)
+            cfg.setdefault("api_key", LOCAL_KEY)
+        elif provider == "openai" and not _key(cfg, model):
+            raise UsageError(
+                "provider openai needs a key: set OPENAI_API_KEY or pass "
+                "model_config={'api_key': ...}"
+            )
+        url = model.resolve_url(cfg.get("url"), model=settings.model.model_name, call_id=call_id)
+        api_key = model.resolve_api_key(cfg.get("api_key"), url)
+        return _RunnerSession(
+            greeting=greeting,
+            engine=engine,
             agent=self.starting_agent,
             settings=settings,
             model=model,
@@ -110,6 +178,72 @@ class RealtimeRunner:
             playback_tracker=tracker,
             context=context,
         )
+
+
+def _key(cfg: Mapping[str, Any], model: OpenAIRealtimeWebSocketModel) -> str | None:
+    return cfg.get("api_key") or model.api_key or os.environ.get("OPENAI_API_KEY") or None
+
+
+def _is_local(provider: str, cfg: Mapping[str, Any], model: OpenAIRealtimeWebSocketModel) -> bool:
+    """`provider: local`, or `auto` with no URL and no key anywhere (what the CLI does)."""
+    if provider != "auto":
+        return provider == "local"
+    return not (cfg.get("url") or model.url) and not _key(cfg, model)
+
+
+async def _local_engine(url: str | None, provider: str) -> tuple[str, EmbeddedEngine | None]:
+    """The URL of the embedded engine to use, and the engine if this call started it."""
+    why = "provider local" if provider == "local" else "no OpenAI API key is set"
+    url = url or os.environ.get(ENGINE_URL_ENV) or None
+    if url:
+        logger.info("realtime: %s: using the embedded engine at %s", why, redact_url(url))
+        return url, None
+    from agentgraph.engine import EmbeddedEngine
+
+    engine = EmbeddedEngine()
+    await engine.start()
+    log = logger.info if provider == "local" else logger.warning
+    log(
+        "realtime: %s: started the embedded offline engine at %s for this session "
+        "(set OPENAI_API_KEY to talk to gpt-realtime)",
+        why,
+        engine.url,
+    )
+    return engine.url, engine
+
+
+class _RunnerSession(RealtimeSession):
+    """The session `run()` returns: it asks for the greeting as soon as it is connected,
+    and stops the embedded engine the runner started for it when it closes."""
+
+    def __init__(
+        self, *, greeting: Greeting | None, engine: EmbeddedEngine | None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.greeting = greeting
+        self._own_engine = engine
+
+    async def connect(self) -> None:
+        """Connect, then ask for the greeting (before the caller can say anything)."""
+        try:
+            await super().connect()
+        except BaseException:
+            await self._stop_engine()
+            raise
+        if self.greeting is not None:
+            await self.generate_response(self.greeting.response())
+
+    async def close(self) -> None:
+        """Close the session, then the engine started for it (if any)."""
+        try:
+            await super().close()
+        finally:
+            await self._stop_engine()
+
+    async def _stop_engine(self) -> None:
+        engine, self._own_engine = self._own_engine, None
+        if engine is not None:
+            await engine.close()
 
 
 def _fields(settings: Any) -> dict[str, Any]:
