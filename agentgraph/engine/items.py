@@ -108,7 +108,8 @@ def item_turn(item: dict[str, Any]) -> Turn | None:
     kind = item.get("type")
     if kind == "message":
         texts = []
-        for part in item.get("content") or []:
+        content = item.get("content") or []
+        for part in content:
             if not isinstance(part, dict):
                 continue
             text = part.get("text") if "text" in part else part.get("transcript")
@@ -117,7 +118,8 @@ def item_turn(item: dict[str, Any]) -> Turn | None:
         role = item.get("role")
         if role not in ("user", "assistant", "system"):
             return None
-        return Turn(role, " ".join(texts))
+        heard = any(isinstance(p, dict) and p.get("type") == "input_audio" for p in content)
+        return Turn(role, " ".join(texts), heard=heard)
     if kind == "function_call":
         return Turn(
             "function_call",

@@ -62,6 +62,7 @@ class SpeechListener:
         self._vad: SileroVad | None = None
         self._asr: Recognizer | None = None
         self._gate: SileroVad | None = None
+        self._quick: Recognizer | None = None
         self._resampler = StreamResampler(24000, 16000)
         self._pending = bytearray()
         self._frames_done = 0
@@ -85,6 +86,8 @@ class SpeechListener:
             self._tracker = None
         if self._asr is not None:
             self._asr.configure(session)
+        if self._quick is not None:
+            self._quick.configure(session)
 
     def _local(self) -> Recognizer:
         assert self._session is not None
@@ -93,12 +96,19 @@ class SpeechListener:
             self._asr.configure(self._session)
         return self._asr
 
-    def _decode(self, pcm16k: bytes) -> cf.Future[str]:
+    def _decode(self, pcm16k: bytes, kind: str | None = None) -> cf.Future[str]:
         assert self._session is not None
+        kind = kind or self._kind
         if self._pool is not None:
-            return self._pool.submit(self._session, pcm16k, self._kind)
+            return self._pool.submit(self._session, pcm16k, kind)
         done: cf.Future[str] = cf.Future()
-        done.set_result(self._local().decode(pcm16k))
+        if kind == self._kind:
+            done.set_result(self._local().decode(pcm16k))
+            return done
+        if self._quick is None:
+            self._quick = make_recognizer(kind)
+            self._quick.configure(self._session)
+        done.set_result(self._quick.decode(pcm16k))
         return done
 
     def feed(self, pcm16_24k: bytes) -> list[ListenerEvent]:
@@ -144,7 +154,9 @@ class SpeechListener:
         return out
 
     def _partial(self) -> str:
-        return self._decode(bytes(self._utterance)).result(_DECODE_TIMEOUT_S)
+        # Only "does this look finished?" (semantic VAD): the session-vocabulary
+        # recognizer is several times faster and keeps a trailing "and" Whisper drops.
+        return self._decode(bytes(self._utterance), "sphinx").result(_DECODE_TIMEOUT_S)
 
     def _maybe_speculate(self, quiet_ms: int) -> None:
         """Decode during the pause, so end of speech costs nothing if the caller is done."""

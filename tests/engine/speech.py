@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,11 @@ def fresh_tts(text: str, voice: str) -> bytes:
         env=env,
     )
     return done.stdout
+
+
+def plain(transcript: str) -> str:
+    """A transcript without case and punctuation ("What's up?" -> "what's up")."""
+    return " ".join(re.findall(r"[a-z0-9]+(?:'[a-z]+)?", transcript.lower()))
 
 
 NOISE_RMS = 60.0  # about -55 dBFS: a quiet room, never digital silence

@@ -32,7 +32,8 @@ class ToolSpec:
 class Turn:
     """One conversation item reduced to what a policy needs.
 
-    `role` is user, assistant, system, function_call or function_call_output.
+    `role` is user, assistant, system, function_call or function_call_output. `heard`
+    marks speech the recognizer transcribed (it may have misheard; typed text is exact).
     """
 
     role: Literal["user", "assistant", "system", "function_call", "function_call_output"]
@@ -40,6 +41,7 @@ class Turn:
     name: str = ""
     call_id: str = ""
     arguments: str = ""
+    heard: bool = False  # the text is a recognizer's transcript of caller audio
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,206 +1,106 @@
-"""The deterministic `rules` dialogue policy: tool choice and slot filling from the session.
+"""The deterministic `rules` dialogue policy: act, confirm, ask or answer.
 
 Theory of operation. The policy knows nothing but what the protocol tells the server: the
 session's instructions, its function tools (name, description, JSON-schema parameters,
-including the runtime's `transfer_to_*` handoff tools) and the conversation. For each
-response it looks at the newest item:
+including the runtime's `transfer_to_*` handoff tools) and the conversation. The
+interpreter (`interpret.py`) turns the caller's words into a tool guess and argument
+values, each with a confidence; this module only decides:
 
-* a `function_call_output` -> say the output naturally (a string as is, an object as a
-  short sentence); after a handoff, carry on with the caller's last request in the new
-  agent's tools, or greet as the new agent;
-* a user message -> answer a pending question (a missing argument or a yes/no
-  confirmation), or score every tool against the words (name 3, enum value 2, parameter
-  name and description word 1 each, +1 when a city/date/time the tool wants is present),
-  fill its arguments and either call it or ask for the first missing required argument;
-  small talk (greeting, thanks, bye, "what can you do", "repeat that") otherwise;
-* no user input yet -> greet and say what it can help with.
+* **act** when the tool is clear and every required argument is known well enough;
+* **confirm** ("Just to confirm: book a table, with party size 2 and time 20:00. Shall I
+  go ahead?") before any tool that changes something (book, cancel, pay, send, order,
+  delete, transfer...) unless it was typed and every value is certain, and whenever the
+  instructions ask for confirmation. A changing tool is never called on a guess;
+* **check** one uncertain value of a lookup ("Did you say order 5 5 7?");
+* **ask** for the first missing required argument ("Which day would you like?");
+* **answer** greetings, thanks, "how are you", "what can you do" (from the tools'
+  descriptions, in the caller's terms) and anything it cannot place with a short reply
+  and a way forward.
 
-It keeps one piece of state per session, the pending question, so answers carry across
-turns. Same input, same output: no randomness and no clock (today's date is in the
-context).
+Corrections ("actually make it Wednesday", "no, four people") replace the slot they name
+in the open request, or in the last call made (which is then confirmed again). "Cancel my
+appointment" goes to a cancel tool; only a bare "stop"/"cancel that"/"never mind" drops
+the open request. When the instructions name a lookup tool before a changing one ("call
+check_availability ... then call book_appointment"), the lookup runs first, once its
+arguments are known. State per session: the open request and the last call. Same input,
+same output: no randomness and no clock (today's date is in the context).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agentgraph.engine.policy.base import Decision, PolicyContext, ToolCall, ToolSpec
-from agentgraph.engine.policy.slots import (
-    find_city,
-    find_name,
-    normalize,
-    parse_date,
-    parse_number,
-    parse_time,
-    tokens,
+from agentgraph.engine.policy.base import Decision, PolicyContext, ToolCall, ToolSpec, Turn
+from agentgraph.engine.policy.interpret import (
+    Slot,
+    caller_words,
+    choose_tool,
+    extract,
+    is_changing,
+    properties,
+    slot_kind,
 )
+from agentgraph.engine.policy.say import (
+    capabilities,
+    capability,
+    describe_call,
+    humanize,
+    question,
+    say_value,
+    speak_output,
+)
+from agentgraph.engine.policy.words import GREETING, NO, YES
 
 __all__ = ["RulesPolicy", "speak_output"]
 
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "to",
-        "of",
-        "for",
-        "in",
-        "on",
-        "at",
-        "is",
-        "are",
-        "was",
-        "be",
-        "been",
-        "what",
-        "what's",
-        "whats",
-        "which",
-        "who",
-        "i",
-        "i'm",
-        "me",
-        "my",
-        "you",
-        "your",
-        "we",
-        "our",
-        "please",
-        "can",
-        "could",
-        "would",
-        "will",
-        "like",
-        "want",
-        "need",
-        "and",
-        "or",
-        "with",
-        "this",
-        "that",
-        "it",
-        "its",
-        "do",
-        "does",
-        "did",
-        "get",
-        "give",
-        "tell",
-        "about",
-        "some",
-        "any",
-        "how",
-        "current",
-        "agent",
-        "handle",
-        "handles",
-        "request",
-        "transfer",
-        "handoff",
-        "from",
-        "by",
-        "as",
-        "if",
-        "not",
-        "just",
-        "let",
-        "let's",
-        "there",
-        "here",
-        "so",
-        "up",
-        "also",
-        "new",
-        "one",
-        "the",
-        "caller",
-        "caller's",
-        "user",
-        "help",
-        "assist",
-        "question",
-        "questions",
-        "all",
-        "into",
-        "their",
-        "them",
-        "they",
-    ]
+_ACT = 0.6  # a lookup acts on values at least this sure
+_CERTAIN = 0.9  # a typed changing call acts without a read-back only above this
+_CORRECTION = re.compile(
+    r"^(?:no|nope|sorry|actually|oh|wait|um|uh|well)\b|\b(?:actually|instead|i meant|"
+    r"make it|change it to|change that to|rather|not\s+\w+\s+but)\b"
 )
-_YES = frozenset(
-    [
-        "yes",
-        "yeah",
-        "yep",
-        "yup",
-        "sure",
-        "correct",
-        "right",
-        "okay",
-        "ok",
-        "affirmative",
-        "absolutely",
-        "go",
-    ]
+_STOP_ONLY = re.compile(
+    r"^(?:(?:oh|um|uh|no|okay|ok|please|just)\s+)*(?:stop|cancel|cancel (?:that|it|this)|"
+    r"never ?mind|forget (?:it|that|about it)|nothing)(?:\s+(?:please|then|thanks))?$"
 )
-_NO = frozenset(["no", "nope", "nah", "don't", "dont", "negative", "cancel"])
-_GREETING = frozenset(["hello", "hi", "hey", "morning", "afternoon", "evening", "greetings"])
-_CITY_KEYS = ("city", "location", "place", "destination", "origin", "town")
-_NAME_KEYS = ("name", "customer", "person", "caller", "patient", "guest")
-_MIN_SCORE = 2.0
-
-
-def _stem(word: str) -> str:
-    """A crude stem so "booking"/"booked"/"book" and "invoices"/"invoice" meet."""
-    word = word.removesuffix("'s")
-    if word.endswith("ies") and len(word) > 4:
-        word = word[:-3] + "y"
-    for suffix in ("ing", "ed", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
-            word = word[: -len(suffix)]
-            break
-    return word.removesuffix("e") if len(word) > 3 else word
-
-
-def _content(words: list[str]) -> set[str]:
-    return {_stem(w) for w in words if w not in _STOP and not w.isdigit()}
-
-
-def _split_name(name: str) -> list[str]:
-    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name).replace("_", " ").replace("-", " ")
-    return tokens(spaced)
-
-
-def _humanize(name: str) -> str:
-    return " ".join(_split_name(name))
-
-
-def _handoff_target(tool: ToolSpec) -> str:
-    return _humanize(tool.name.removeprefix("transfer_to_"))
+_CAPABILITY = re.compile(
+    r"\bwhat (?:can|could|do) you (?:do|help)|\bhow can you help|\bwhat (?:can|could) i ask"
+    r"|\bwhat are (?:my|the|your) options|\bwhat do you offer|\bwhat services"
+    r"|\bwho are you|\bwhat are you|\bwhat is this\b|\bhow does this work"
+)
+_HOW_ARE_YOU = re.compile(r"\bhow are you|\bhow's it going|\bhow are things|\bhow do you do")
+_LOOKUP_BEFORE = re.compile(r"\bcall\s+(\w+)", re.IGNORECASE)
 
 
 @dataclass(slots=True)
-class _Pending:
-    """A question we asked and are waiting on: a missing argument or a confirmation."""
+class _Request:
+    """The caller's open request: a tool, what we know of its arguments, what we asked."""
 
     tool: ToolSpec
-    arguments: dict[str, Any]
-    missing: str | None = None  # the argument we asked for; None = asked to confirm
-    confirm: bool = False
+    slots: dict[str, Slot] = field(default_factory=dict)
+    tool_sure: bool = True
+    asked: str | None = None  # the argument we asked for
+    confirming: bool = False  # we read the call back and wait for yes/no
+    checking: str | None = None  # we asked "did you say X?" about this argument
+    offered: bool = False  # we asked "would you like me to <capability>?"
+    heard: bool = False  # some of it came from speech (a recognizer can mishear)
+    looked_up: set[str] = field(default_factory=set)
+
+    def arguments(self) -> dict[str, Any]:
+        return {k: s.value for k, s in self.slots.items()}
 
 
 @dataclass(slots=True)
 class RulesPolicy:
     """The default policy: deterministic, works only from the session's tools and words."""
 
-    _pending: _Pending | None = None
+    _pending: _Request | None = None
     _last_said: str = ""
-    _slots_seen: dict[str, Any] = field(default_factory=dict)
+    _last_call: _Request | None = None
+    _lookup_call: str = ""
 
     async def decide(
         self, ctx: PolicyContext, on_text: Callable[[str], None] | None = None
@@ -214,6 +114,25 @@ class RulesPolicy:
         if decision.text:
             self._last_said = decision.text
         return decision
+
+    def open_question(self) -> tuple[str, dict[str, Any], str] | None:
+        """(tool, arguments so far, what we wait for) of the open request, if any.
+
+        What we wait for is `confirm` (a read-back), `offer` (whether to use the tool),
+        `check:<arg>` (did you say...) or `ask:<arg>` (a missing argument).
+        """
+        p = self._pending
+        if p is None:
+            return None
+        if p.confirming:
+            waiting = "confirm"
+        elif p.offered:
+            waiting = "offer"
+        elif p.checking:
+            waiting = f"check:{p.checking}"
+        else:
+            waiting = f"ask:{p.asked}"
+        return p.tool.name, p.arguments(), waiting
 
     # -- the rules ---------------------------------------------------------------------
 
@@ -248,123 +167,241 @@ class RulesPolicy:
             )
             if call is not None and call.name.startswith("transfer_to_"):
                 return self._after_handoff(ctx)
-            return Decision(text=speak_output(last.text))
+            said = speak_output(last.text)
+            if call is not None and call.name == self._lookup_call and self._pending:
+                self._lookup_call = ""
+                follow = self._next_step(self._pending, ctx)
+                return Decision(text=f"{said} {follow.text}".strip(), tool_calls=follow.tool_calls)
+            return Decision(text=said)
         if last is None or last.role != "user":
             return Decision(text=self._greeting(ctx))
-        return self._on_user(last.text, ctx)
+        return self._on_user(last, ctx)
 
     def _after_handoff(self, ctx: PolicyContext) -> Decision:
         self._pending = None
         user = next((t for t in reversed(ctx.history) if t.role == "user"), None)
         if user is not None:
-            tool, _score = self._best_tool(tokens(user.text), ctx, handoffs=False)
-            if tool is not None:
-                return self._start_call(tool, tokens(user.text), ctx)
+            words = caller_words(user.text)
+            guess = choose_tool(words, ctx.tools, handoffs=False)
+            if guess.tool is not None and guess.confidence >= _ACT:
+                return self._start(guess.tool, words, ctx, heard=_heard(user), sure=True)
         return Decision(text=self._greeting(ctx, short=True))
 
-    def _on_user(self, text: str, ctx: PolicyContext) -> Decision:
-        words = tokens(text)
+    def _on_user(self, turn: Turn, ctx: PolicyContext) -> Decision:
+        words = caller_words(turn.text)
+        heard = _heard(turn)
         if not words:  # nothing recognized, or the idle timeout fired
             return Decision(text="Sorry, I didn't catch that. Could you say it again?")
-        word_set = set(words)
+        joined = " ".join(words)
+        said = set(words)
         pending = self._pending
-        if pending is not None and not _tool_available(pending.tool, ctx):
+        if pending is not None and not _available(pending.tool, ctx):
             pending = self._pending = None
-        if pending is not None and pending.confirm:
-            if word_set & _YES and not word_set & _NO:
-                self._pending = None
-                return Decision(tool_calls=(ToolCall(pending.tool.name, pending.arguments),))
-            if word_set & _NO:
-                self._pending = None
-                return Decision(text="Okay, I won't do that. What else can I do for you?")
-        if word_set & {"stop", "cancel"} or "never mind" in " ".join(words):
+        if _STOP_ONLY.match(joined):
             self._pending = None
-            return Decision(text="Okay, stopped. What else can I do for you?")
-        if "repeat" in word_set or "say that again" in " ".join(words):
+            return Decision(text="Okay, I've stopped. What else can I do for you?")
+        if pending is not None and (pending.confirming or pending.checking or pending.offered):
+            answered = self._answer_yes_no(pending, words, ctx, heard)
+            if answered is not None:
+                return answered
+        if "repeat" in said or "say that again" in joined or "come again" in joined:
             return Decision(text=self._last_said or self._greeting(ctx))
-        if ctx.tool_choice != "none":
-            tool, score = self._best_tool(words, ctx, handoffs=True)
-            if (
-                pending is not None
-                and pending.missing is not None
-                and (tool is None or tool.name == pending.tool.name or score < 3)
-            ):
-                return self._continue(pending, words, text, ctx)
-            if tool is not None:
-                return self._start_call(tool, words, ctx)
-        if word_set & _GREETING:
-            return Decision(text=self._greeting(ctx))
-        if word_set & {"thanks", "thank"}:
-            return Decision(text="You're welcome! Is there anything else?")
-        if word_set & {"bye", "goodbye"}:
-            return Decision(text="Goodbye, and have a nice day!")
-        if word_set & (_YES | _NO) and len(words) <= 3:
-            return Decision(text="Okay. What else can I do for you?")
-        return Decision(text=self._capabilities(ctx, prefix="Sorry, I can't help with that."))
+        if _CAPABILITY.search(joined):
+            return Decision(text=self._capabilities(ctx, prefix="I can"))
+        guess = choose_tool(words, ctx.tools) if ctx.tool_choice != "none" else None
+        forced = _forced_tool(ctx)
+        if forced is not None:
+            return self._start(forced, words, ctx, heard=heard, sure=True)
+        if pending is not None and pending.asked is not None:
+            if guess is None or guess.tool is None or guess.tool.name == pending.tool.name:
+                return self._continue(pending, words, ctx, heard)
+            if guess.confidence < 1.0:
+                return self._continue(pending, words, ctx, heard)
+        if guess is not None and guess.tool is not None:
+            correction = self._correction(words, ctx, heard, guess.confidence)
+            if correction is not None:
+                return correction
+            if guess.confidence >= _ACT or (ctx.tool_choice == "required" and guess.confidence > 0):
+                return self._start(guess.tool, words, ctx, heard=heard, sure=True)
+            if guess.score >= 2 and not guess.tool.is_handoff:
+                request = _Request(guess.tool, _fill(guess.tool, words, ctx), heard=heard)
+                request.offered, request.tool_sure = True, False
+                self._pending = request
+                return Decision(text=f"Would you like me to {capability(guess.tool)}?")
+        elif guess is not None:
+            correction = self._correction(words, ctx, heard, 0.0)
+            if correction is not None:
+                return correction
+        return self._small_talk(words, ctx)
 
-    def _best_tool(
-        self, words: list[str], ctx: PolicyContext, *, handoffs: bool
-    ) -> tuple[ToolSpec | None, float]:
-        forced = ctx.tool_choice
-        candidates = [t for t in ctx.tools if handoffs or not t.is_handoff]
-        if isinstance(forced, dict) and forced.get("name"):
-            match = [t for t in candidates if t.name == forced["name"]]
-            return (match[0], 99.0) if match else (None, 0.0)
-        content = _content(words)
-        counts: dict[str, int] = {}
-        for tool in candidates:
-            for w in _content(tokens(tool.description)):
-                counts[w] = counts.get(w, 0) + 1
-        rare = frozenset(w for w, n in counts.items() if n == 1)
-        best: tuple[ToolSpec | None, float] = (None, 0.0)
-        for tool in candidates:
-            score = _score(tool, words, content, rare)
-            if score > best[1] or (
-                score == best[1]
-                and best[0] is not None
-                and best[0].is_handoff
-                and not tool.is_handoff
-            ):
-                best = (tool, score)
-        if best[1] >= _MIN_SCORE or (forced == "required" and best[0] is not None):
-            return best
-        return None, best[1]
+    def _answer_yes_no(
+        self, pending: _Request, words: list[str], ctx: PolicyContext, heard: bool
+    ) -> Decision | None:
+        """The caller's answer to a read-back, an offer or a "did you say"."""
+        said = set(words)
+        found = _fill(pending.tool, words, ctx)
+        new = {
+            k: s
+            for k, s in found.items()
+            if k not in pending.slots or pending.slots[k].value != s.value
+        }
+        yes = bool(said & YES) and not said & NO
+        no = bool(said & NO) or "cancel" in said
+        if new and (no or not yes or _CORRECTION.search(" ".join(words))):
+            for key, slot in new.items():
+                pending.slots[key] = Slot(slot.value, max(slot.confidence, _CERTAIN))
+            pending.confirming, pending.checking, pending.offered = False, None, False
+            pending.heard = pending.heard or heard
+            return self._next_step(pending, ctx, reconfirm=True)
+        if yes:
+            if pending.confirming:
+                self._pending = None
+                return self._call(pending)
+            if pending.checking:
+                key = pending.checking
+                pending.slots[key] = Slot(pending.slots[key].value, 1.0)
+                pending.checking = None
+            pending.offered, pending.tool_sure = False, True
+            return self._next_step(pending, ctx)
+        if no:
+            if pending.checking:
+                key, pending.checking = pending.checking, None
+                pending.slots.pop(key, None)
+                pending.asked = key
+                self._pending = pending
+                return Decision(text=f"Sorry about that. {question(pending.tool, key)}")
+            if pending.offered:
+                self._pending = None
+                return Decision(text="Alright. What would you like to do?")
+            pending.confirming = False
+            pending.asked = None
+            self._pending = pending
+            return Decision(text="Okay, I haven't done it. What would you like to change?")
+        return None
 
-    def _start_call(self, tool: ToolSpec, words: list[str], ctx: PolicyContext) -> Decision:
-        arguments = _fill(tool, words, ctx, asked=None)
-        return self._next_step(_Pending(tool, arguments), ctx)
+    def _correction(
+        self, words: list[str], ctx: PolicyContext, heard: bool, clarity: float
+    ) -> Decision | None:
+        """ "actually make it Wednesday": replace a slot of the open request or last call."""
+        joined = " ".join(words)
+        if not _CORRECTION.search(joined) or clarity >= 1.0:
+            return None
+        base = self._pending or self._last_call
+        if base is None or not _available(base.tool, ctx):
+            return None
+        found = _fill(base.tool, words, ctx)
+        changed = {
+            k: s for k, s in found.items() if k not in base.slots or base.slots[k].value != s.value
+        }
+        if not changed:
+            return None
+        request = _Request(base.tool, dict(base.slots), heard=base.heard or heard)
+        for key, slot in changed.items():
+            request.slots[key] = Slot(slot.value, max(slot.confidence, _CERTAIN))
+        return self._next_step(request, ctx, reconfirm=base is self._last_call)
+
+    def _start(
+        self, tool: ToolSpec, words: list[str], ctx: PolicyContext, *, heard: bool, sure: bool
+    ) -> Decision:
+        request = _Request(tool, _fill(tool, words, ctx), tool_sure=sure, heard=heard)
+        return self._next_step(request, ctx)
 
     def _continue(
-        self, pending: _Pending, words: list[str], text: str, ctx: PolicyContext
+        self, pending: _Request, words: list[str], ctx: PolicyContext, heard: bool
     ) -> Decision:
-        found = _fill(pending.tool, words, ctx, asked=pending.missing, raw=text)
-        for key, value in found.items():
-            pending.arguments.setdefault(key, value)
-        if pending.missing is not None and pending.missing not in pending.arguments:
+        asked = pending.asked
+        found = _fill(pending.tool, words, ctx, asked=asked)
+        pending.heard = pending.heard or heard
+        for key, slot in found.items():
+            if key == asked or key not in pending.slots or _CORRECTION.search(" ".join(words)):
+                pending.slots[key] = slot
+        if asked is not None and asked not in pending.slots:
             self._pending = pending
-            return Decision(
-                text="Sorry, I didn't get that. " + _question(pending.tool, pending.missing)
-            )
+            other = [k for k in found if k != asked]
+            got = f"Got it, {say_value(found[other[0]].value)}. " if other else "Sorry, "
+            return Decision(text=got + question(pending.tool, asked))
         return self._next_step(pending, ctx)
 
-    def _next_step(self, pending: _Pending, ctx: PolicyContext) -> Decision:
-        required = pending.tool.parameters.get("required") or []
-        missing = [r for r in required if r not in pending.arguments]
+    def _next_step(
+        self, request: _Request, ctx: PolicyContext, *, reconfirm: bool = False
+    ) -> Decision:
+        tool = request.tool
+        request.asked = None
+        lookup = self._lookup_first(request, ctx)
+        if lookup is not None:
+            return lookup
+        required = tool.parameters.get("required") or []
+        missing = [r for r in required if r not in request.slots]
         if missing:
-            pending.missing = missing[0]
-            self._pending = pending
-            return Decision(text=_question(pending.tool, missing[0]))
-        if _wants_confirmation(ctx) and not pending.tool.is_handoff and pending.arguments:
-            pending.missing, pending.confirm = None, True
-            self._pending = pending
+            request.asked = missing[0]
+            self._pending = request
+            return Decision(text=question(tool, missing[0]))
+        changing = is_changing(tool)
+        unsure = sorted((s.confidence, k) for k, s in request.slots.items())
+        if not changing and unsure and unsure[0][0] < _ACT and not tool.is_handoff:
+            key = unsure[0][1]
+            request.checking = key
+            self._pending = request
+            value = say_value(request.slots[key].value)
+            return Decision(text=f"Did you say {humanize(key)} {value}?")
+        certain = request.tool_sure and all(
+            s.confidence >= _CERTAIN for s in request.slots.values()
+        )
+        wants = _wants_confirmation(ctx) and bool(request.slots) and not tool.is_handoff
+        if wants or (changing and (reconfirm or request.heard or not certain)):
+            request.confirming = True
+            self._pending = request
             return Decision(
-                text=f"Just to confirm: {_humanize(pending.tool.name)} with "
-                f"{_describe_args(pending.arguments)}. Shall I go ahead?"
+                text=f"Just to confirm: {describe_call(tool, request.arguments())}. "
+                "Shall I go ahead?"
             )
         self._pending = None
-        return Decision(tool_calls=(ToolCall(pending.tool.name, pending.arguments),))
+        return self._call(request)
+
+    def _call(self, request: _Request) -> Decision:
+        if not request.tool.is_handoff:
+            self._last_call = request
+        return Decision(tool_calls=(ToolCall(request.tool.name, request.arguments()),))
+
+    def _lookup_first(self, request: _Request, ctx: PolicyContext) -> Decision | None:
+        """Run the lookup the instructions name before this changing tool, once."""
+        if not is_changing(request.tool):
+            return None
+        named = [m.group(1) for m in _LOOKUP_BEFORE.finditer(ctx.instructions)]
+        if request.tool.name not in named:
+            return None
+        for name in named[: named.index(request.tool.name)]:
+            lookup = next((t for t in ctx.tools if t.name == name), None)
+            if lookup is None or is_changing(lookup) or name in request.looked_up:
+                continue
+            required = lookup.parameters.get("required") or []
+            args = {k: s.value for k, s in request.slots.items() if k in properties(lookup)}
+            if not required or any(r not in args for r in required):
+                continue
+            request.looked_up.add(name)
+            self._pending = request
+            self._lookup_call = name
+            return Decision(tool_calls=(ToolCall(name, args),))
+        return None
 
     # -- what to say ---------------------------------------------------------------------
+
+    def _small_talk(self, words: list[str], ctx: PolicyContext) -> Decision:
+        said = set(words)
+        joined = " ".join(words)
+        if _HOW_ARE_YOU.search(joined):
+            return Decision(text="I'm doing well, thank you! How can I help you today?")
+        if said & {"thanks", "thank", "cheers"}:
+            return Decision(text="You're welcome! Is there anything else I can do for you?")
+        if said & {"bye", "goodbye"} or "that's all" in joined or "that is all" in joined:
+            return Decision(text="Goodbye, and have a nice day!")
+        if said & GREETING:
+            return Decision(text=self._greeting(ctx))
+        if said & (YES | NO) and len(words) <= 3:
+            return Decision(text="Okay. What else can I do for you?")
+        return Decision(
+            text=self._capabilities(ctx, prefix="Sorry, I'm not sure I can help with that. I can")
+        )
 
     def _greeting(self, ctx: PolicyContext, *, short: bool = False) -> str:
         m = re.search(
@@ -373,185 +410,68 @@ class RulesPolicy:
         hello = f"Hello, this is {m.group(1)}." if m else "Hello!"
         if short or not ctx.tools:
             return f"{hello} How can I help you?"
-        return self._capabilities(ctx, prefix=hello)
+        return self._capabilities(ctx, prefix=f"{hello} I can")
 
     def _capabilities(self, ctx: PolicyContext, *, prefix: str) -> str:
-        phrases = [_capability(t) for t in ctx.tools][:4]
-        if not phrases:
-            return f"{prefix} How can I help you?"
-        return f"{prefix} I can {_join(phrases)}. What would you like to do?"
+        can = capabilities(ctx.tools)
+        if not can:
+            return f"{prefix.removesuffix(' I can')} How can I help you?".strip()
+        return f"{prefix} {can}. What would you like to do?"
 
 
-def _tool_available(tool: ToolSpec, ctx: PolicyContext) -> bool:
+def _heard(turn: Turn) -> bool:
+    return bool(getattr(turn, "heard", False))
+
+
+def _available(tool: ToolSpec, ctx: PolicyContext) -> bool:
     return any(t.name == tool.name for t in ctx.tools)
 
 
-def _properties(tool: ToolSpec) -> dict[str, dict[str, Any]]:
-    props = tool.parameters.get("properties") or {}
-    return {k: v for k, v in props.items() if isinstance(v, dict)}
-
-
-def _score(tool: ToolSpec, words: list[str], content: set[str], rare: frozenset[str]) -> float:
-    name_words = _content(_split_name(tool.name.removeprefix("transfer_to_")))
-    score = 3.0 * len(name_words & content)
-    desc = _content(tokens(tool.description))
-    # A description word no other tool uses is a strong cue ("invoices" -> billing).
-    for w in (desc - name_words) & content:
-        score += 2.0 if w in rare else 1.0
-    joined = " " + " ".join(words) + " "
-    for key, schema in _properties(tool).items():
-        score += 1.0 * len(_content(_split_name(key)) & content - name_words - desc)
-        for value in schema.get("enum") or []:
-            if f" {normalize(str(value)).replace('_', ' ')} " in joined:
-                score += 2.0
-        kind = _slot_kind(key, schema)
-        if (kind == "city" and find_city(words)) or (
-            kind in ("date", "time", "datetime") and (parse_time(words) or "tomorrow" in words)
-        ):
-            score += 1.0
-    if tool.is_handoff and content & {"transfer", "speak", "talk", "connect"}:
-        score += 0.5
-    return score
-
-
-def _slot_kind(key: str, schema: dict[str, Any]) -> str:
-    kind = schema.get("type")
-    fmt = schema.get("format", "")
-    lowered = key.lower()
-    if schema.get("enum"):
-        return "enum"
-    if kind in ("integer", "number"):
-        return "number"
-    if kind == "boolean":
-        return "boolean"
-    if fmt == "date-time" or "datetime" in lowered or lowered in ("when", "start", "slot"):
-        return "datetime"
-    if fmt == "date" or "date" in lowered or lowered.endswith("day"):
-        return "date"
-    if fmt == "time" or "time" in lowered or "hour" in lowered:
-        return "time"
-    if any(k in lowered for k in _CITY_KEYS):
-        return "city"
-    if any(k in lowered for k in _NAME_KEYS):
-        return "name"
-    if "phone" in lowered or "number" in lowered:
-        return "digits"
-    return "string"
-
-
-def _fill(
-    tool: ToolSpec,
-    words: list[str],
-    ctx: PolicyContext,
-    *,
-    asked: str | None,
-    raw: str = "",
-) -> dict[str, Any]:
-    """Arguments for `tool` found in `words`; `asked` takes the whole answer as a fallback."""
-    out: dict[str, Any] = {}
-    for key, schema in _properties(tool).items():
-        value = _extract(key, schema, words, ctx)
-        if value is None and key == asked:
-            value = _answer_as_value(schema, raw or " ".join(words))
-        if value is not None:
-            out[key] = value
-    return out
-
-
-def _extract(key: str, schema: dict[str, Any], words: list[str], ctx: PolicyContext) -> Any:
-    kind = _slot_kind(key, schema)
-    if kind == "enum":
-        joined = " " + " ".join(words) + " "
-        for value in schema["enum"]:
-            if f" {normalize(str(value)).replace('_', ' ')} " in joined:
-                return value
-        return None
-    if kind == "number":
-        number = parse_number(words)
-        if number is None:
-            return None
-        return int(number) if schema.get("type") == "integer" else number
-    if kind == "boolean":
-        if set(words) & _YES:
-            return True
-        return False if set(words) & _NO else None
-    if kind == "date":
-        return parse_date(words, ctx.today)
-    if kind == "time":
-        return parse_time(words)
-    if kind == "datetime":
-        date, time = parse_date(words, ctx.today), parse_time(words)
-        if date and time:
-            return f"{date}T{time}"
-        return date or (f"{ctx.today.isoformat()}T{time}" if time else None)
-    if kind == "city":
-        return find_city(words)
-    if kind == "name":
-        return find_name(words)
-    if kind == "digits":
-        digits = "".join(_digits(words))
-        return digits if len(digits) >= 3 else None
+def _forced_tool(ctx: PolicyContext) -> ToolSpec | None:
+    forced = ctx.tool_choice
+    if isinstance(forced, dict) and forced.get("name"):
+        return next((t for t in ctx.tools if t.name == forced["name"]), None)
     return None
 
 
-def _digits(words: list[str]) -> list[str]:
-    spoken = {
-        "zero": "0",
-        "oh": "0",
-        "one": "1",
-        "two": "2",
-        "three": "3",
-        "four": "4",
-        "five": "5",
-        "six": "6",
-        "seven": "7",
-        "eight": "8",
-        "nine": "9",
-    }
-    return [w if w.isdigit() else spoken[w] for w in words if w.isdigit() or w in spoken]
+def _fill(
+    tool: ToolSpec, words: list[str], ctx: PolicyContext, *, asked: str | None = None
+) -> dict[str, Slot]:
+    """Argument values for `tool` found in `words`; `asked` also takes a bare answer."""
+    out: dict[str, Slot] = {}
+    for key, schema in properties(tool).items():
+        slot = extract(key, schema, words, ctx.today, asked=key == asked)
+        if slot is None and key == asked:
+            value = _answer_as_value(key, schema, words)
+            slot = Slot(value, 0.9) if value is not None else None
+        if slot is not None:
+            out[key] = slot
+    return out
 
 
-def _answer_as_value(schema: dict[str, Any], text: str) -> Any:
-    """Take a short free answer ("Lisbon", "it's for Maria") as the asked-for value."""
+def _answer_as_value(key: str, schema: dict[str, Any], words: list[str]) -> Any:
+    """A short free answer ("Lisbon", "it's for Maria") as the asked-for string value."""
     if schema.get("type") not in (None, "string") or schema.get("enum"):
         return None
+    if slot_kind(key, schema) in ("date", "time", "datetime", "digits"):
+        return None  # a date that did not parse is not a date: ask again
+    text = " ".join(words)
     cleaned = re.sub(
-        r"^(?:it's|it is|that's|that is|um|uh|the|for|in|my \w+ is)\s+",
+        r"^(?:(?:it's|it is|that's|that is|um|uh|er|well|oh|the|for|in|to|yes|yeah|"
+        r"my \w+ is|it's called|i'd like|i want|please)\s+)+",
         "",
-        text.strip(),
-        flags=re.IGNORECASE,
+        text,
     ).strip(" .!?")
-    if not cleaned or len(cleaned.split()) > 8:
+    cleaned = re.sub(r"\s+please$", "", cleaned)
+    if not cleaned or len(cleaned.split()) > 8 or set(cleaned.split()) <= (YES | NO):
         return None
-    return cleaned[0].upper() + cleaned[1:]
-
-
-def _question(tool: ToolSpec, key: str) -> str:
-    schema = _properties(tool).get(key, {})
-    label = _humanize(key)
-    desc = str(schema.get("description") or "").strip().rstrip(".")
-    if desc and len(desc.split()) <= 6:
-        label = desc[0].lower() + desc[1:]
-    enum = schema.get("enum")
-    options = f" You can say {_join([str(v) for v in enum], 'or')}." if enum else ""
-    kind = _slot_kind(key, schema)
-    if kind == "city":
-        return "Which city?"
-    if kind == "name" and key.lower() == "name":
-        return "May I have your name?"
-    if kind in ("date", "datetime") and not desc:
-        return f"For which day?{options}"
-    if kind == "time" and not desc:
-        return "At what time?"
-    return f"What {label} would you like?{options}"
+    if slot_kind(key, schema) in ("name", "city"):
+        return " ".join(w.capitalize() for w in cleaned.split())
+    return cleaned
 
 
 def _wants_confirmation(ctx: PolicyContext) -> bool:
     return bool(re.search(r"\bconfirm\b", ctx.instructions, re.IGNORECASE))
-
-
-def _describe_args(arguments: dict[str, Any]) -> str:
-    return _join([f"{_humanize(k)} {_say_value(v)}" for k, v in arguments.items()])
 
 
 def _literal_instruction(instructions: str | None) -> str | None:
@@ -569,59 +489,3 @@ def _literal_instruction(instructions: str | None) -> str | None:
     if m and re.search(r"\b(say|ask|tell|read)\b", instructions, re.IGNORECASE):
         return m.group(1).strip()
     return None
-
-
-def _capability(tool: ToolSpec) -> str:
-    if tool.is_handoff:
-        return f"transfer you to {_handoff_target(tool)}"
-    first = re.split(r"(?<=[.!?])\s", tool.description.strip())[0].rstrip(".!? ")
-    if not first:
-        return _humanize(tool.name)
-    words = first.split()
-    verb = words[0].lower()
-    if verb.endswith("s") and not verb.endswith("ss") and len(verb) > 3:
-        verb = verb[:-2] if verb.endswith(("ches", "shes", "xes")) else verb[:-1]
-    return " ".join([verb, *words[1:]])
-
-
-def _join(items: list[str], conj: str = "and") -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {conj} " + items[-1]
-
-
-def _say_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, list):
-        return _join([_say_value(v) for v in value])
-    if isinstance(value, dict):
-        return _join([f"{_humanize(str(k))} {_say_value(v)}" for k, v in value.items()])
-    return str(value)
-
-
-def speak_output(output: str) -> str:
-    """A tool output as speech: a string as is, an object as a short sentence."""
-    text = output.strip()
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return text or "Done."
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        for key in ("message", "text", "summary", "answer", "result", "status"):
-            if isinstance(value.get(key), str) and value[key].strip():
-                return str(value[key])
-        if "error" in value:
-            return f"Sorry, that didn't work: {_say_value(value['error'])}."
-        pairs = [f"{_humanize(str(k))} is {_say_value(v)}" for k, v in value.items()][:5]
-        if not pairs:
-            return "Done."
-        sentence = _join(pairs)
-        return sentence[0].upper() + sentence[1:] + "."
-    if value is None:
-        return "Done."
-    return f"The result is {_say_value(value)}."

@@ -25,6 +25,7 @@ __all__ = [
     "parse_date",
     "parse_number",
     "parse_time",
+    "time_is_explicit",
     "tokens",
 ]
 
@@ -162,6 +163,15 @@ def parse_time(text: str | list[str]) -> str | None:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         return None
     return f"{hour:02d}:{minute:02d}"
+
+
+def time_is_explicit(words: list[str]) -> bool:
+    """Whether a time in `words` says which half of the day it is ("3 pm", "15:00", "noon")."""
+    if set(words) & {"am", "pm", "morning", "afternoon", "evening", "tonight", "noon"}:
+        return True
+    if set(words) & {"midday", "midnight"}:
+        return True
+    return any(re.fullmatch(r"(?:0\d|1[3-9]|2[0-3]):\d\d", w) for w in words)
 
 
 def parse_date(text: str | list[str], today: dt.date) -> str | None:
