@@ -46,6 +46,16 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "devices": ("agentgraph.cli.run_commands", "devices", "List audio input and output devices."),
     "engine": ("agentgraph.cli.engine_commands", "engine", "The embedded offline Realtime engine."),
+    "play": (
+        "agentgraph.cli.play_commands",
+        "play",
+        "Talk to a graph in the browser, watch it, approve and edit it.",
+    ),
+    "report": (
+        "agentgraph.cli.play_commands",
+        "report",
+        "Write report.html for a run's records.",
+    ),
     "serve": (
         "agentgraph.cli.serve_commands",
         "serve",
