@@ -19,6 +19,7 @@ import contextlib
 import datetime as _dt
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -35,7 +36,7 @@ from agentgraph.app.latency import LatencyMeter
 from agentgraph.audio import AudioFormat, resample_pcm16, write_wav_pcm16
 from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
 
-__all__ = ["SessionRecorder", "new_run_dir"]
+__all__ = ["CallRecords", "SessionRecorder", "new_run_dir"]
 
 log = logging.getLogger(__name__)
 _RATE_HZ = 24000
@@ -324,3 +325,65 @@ class SessionRecorder:
         stereo[: left.size, 0] = left
         stereo[: right.size, 1] = right
         write_wav_pcm16(path, stereo.tobytes(), rate_hz=_RATE_HZ, channels=2)
+
+
+class CallRecords:
+    """Records for `serve`: one folder per call under `directory`, as `run` writes them.
+
+    A call's recorder starts with its first event and closes (writing summary.json) when
+    its model connection closes, or at `close()`. At most `max_open` calls are recorded
+    at once; the oldest is closed first.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        clock: Callable[[], float],
+        secrets: frozenset[str] = frozenset(),
+        meta: dict[str, Any] | None = None,
+        max_open: int = 256,
+    ) -> None:
+        self.directory = directory
+        self.clock = clock
+        self.secrets = secrets
+        self.meta = dict(meta or {})
+        self.max_open = max_open
+        self.open: dict[str, SessionRecorder] = {}
+        self.finished = 0
+
+    def on_event(self, call_id: str, event: Any) -> None:
+        """A `CallSessions.on_event` observer."""
+        recorder = self.open.get(call_id)
+        if recorder is None:
+            if len(self.open) >= self.max_open:
+                self._finish(next(iter(self.open)))
+            recorder = self.open[call_id] = SessionRecorder(
+                self._folder(call_id),
+                latency=LatencyMeter(),
+                secrets=self.secrets,
+                meta={**self.meta, "call_id": call_id},
+            )
+        recorder.on_event(event, self.clock())
+        if event_type(event) == "connection" and getattr(event, "status", "") == "closed":
+            self._finish(call_id)
+
+    def close(self) -> None:
+        """Close every call still recording (at shutdown)."""
+        for call_id in list(self.open):
+            self._finish(call_id)
+
+    def _finish(self, call_id: str) -> None:
+        recorder = self.open.pop(call_id, None)
+        if recorder is not None:
+            recorder.close()
+            self.finished += 1
+
+    def _folder(self, call_id: str) -> Path:
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", call_id)[:64].lstrip(".") or "call"
+        folder = self.directory / name
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = self.directory / f"{name}-{n}"
+        return folder

@@ -39,6 +39,8 @@ class ServeOptions:
     listen: str | None = None
     advertise: str | None = None
     rtp_ports: str | None = None
+    metrics: str | None = None  # HOST:PORT for Prometheus metrics
+    drain_timeout_s: float = 600.0  # after SIGTERM, end calls still going after this
     max_calls: int | None = None
     provider: str | None = None
     loopback: bool = False
@@ -49,6 +51,8 @@ class ServeOptions:
     duration_s: float | None = None
     quiet: bool = False
     operator: str = "deny"
+    records_dir: Path | None = None  # per-call records go here (default runs/<timestamp>/)
+    no_records: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -90,7 +94,9 @@ def _port_range(text: str | None) -> tuple[int, int] | None:
     return lo, hi
 
 
-def _printer(quiet: bool) -> Any:
+def _printer(quiet: bool, secrets: frozenset[str] = frozenset()) -> Any:
+    from agentgraph.app.eventdata import redact_secrets, redact_text
+
     def on_event(call_id: str, event: Any) -> None:
         kind = getattr(event, "type", "")
         short = call_id[:12]
@@ -108,7 +114,7 @@ def _printer(quiet: bool) -> Any:
             line = f"[{short}] approval needed: {event.message}"
         else:
             return
-        click.echo(line, err=True)
+        click.echo(redact_secrets(redact_text(line), secrets), err=True)
 
     return on_event
 
@@ -120,7 +126,11 @@ async def serve_graph(
     stop: asyncio.Event | None = None,
     on_event: Any = None,
 ) -> dict[str, Any]:
-    """Serve calls until `stop` is set (or SIGINT/SIGTERM, or `duration_s`).
+    """Serve calls until `stop` is set (or SIGINT, or `duration_s`).
+
+    SIGTERM drains: OPTIONS and new INVITEs get 503 (a proxy sends calls elsewhere),
+    current calls go on; serving stops when the last one ends, at `drain_timeout_s`, or
+    at a second SIGTERM (then the calls left get a BYE).
 
     Args:
         opts: the command-line options.
@@ -171,7 +181,9 @@ async def serve_graph(
             from agentgraph.transports.sip.sessions import CallSessions
 
             url, api_key, mode = await _model_backend(opts, compiled, stack)
-            observer = on_event or _printer(opts.quiet)
+            secrets = frozenset(getattr(getattr(compiled, "spec", None), "secrets", ()) or ())
+            observer = on_event or _printer(opts.quiet, secrets)
+            records = _call_records(opts, secrets, loop, stack)
 
             def counted(call_id: str, event: Any) -> None:
                 kind = getattr(event, "type", "")
@@ -179,6 +191,8 @@ async def serve_graph(
                     tool_calls[call_id] = tool_calls.get(call_id, 0) + 1
                 elif kind == "audio_delta":
                     agent_audio[call_id] = agent_audio.get(call_id, 0) + len(event.audio)
+                if records is not None:
+                    records.on_event(call_id, event)
                 observer(call_id, event)
 
             sessions = CallSessions(
@@ -193,17 +207,45 @@ async def serve_graph(
             )
             handler = sessions.handle_sip_call
         prepare = sessions.prepare_sip_call if sessions is not None else None
+        metrics = _metrics(opts, stack)
         server = await stack.enter_async_context(
-            SipServer(config, on_call=handler, prepare=prepare, rtp_ports=rtp_ports)
+            SipServer(
+                config,
+                on_call=handler,
+                prepare=prepare,
+                rtp_ports=rtp_ports,
+                on_call_end=metrics.on_call_end if metrics is not None else None,
+            )
         )
+        if metrics is not None:
+            metrics.server = server
+            if sessions is not None:
+                sessions.on_event = _both(sessions.on_event, metrics.on_event)
         sip_host, sip_port = server.address
         public = f" (advertised as {config.advertise})" if config.advertise else ""
         click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}{public}, {mode}", err=True)
         if opts.openai_sip or opts.media_streams:
             await _start_extras(opts, compiled, sessions, stack)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        drained = asyncio.Event()
+
+        def on_sigterm() -> None:
+            if server.draining:
+                click.echo("agentgraph serve: second SIGTERM, ending the calls", err=True)
+                stop.set()
+                return
+            server.drain()
+            click.echo(
+                f"agentgraph serve: draining ({len(server.calls)} calls to finish; "
+                "SIGTERM again ends them)",
+                err=True,
+            )
+            drained.set()
+
+        watch = asyncio.ensure_future(_stop_when_drained(server, drained, stop, opts))
+        stack.callback(watch.cancel)
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         # Everything loaded so far lives as long as the server: keep it out of the cyclic
         # GC, whose full passes over it would stall the 20 ms RTP clock.
         gc.collect()
@@ -226,8 +268,10 @@ async def serve_graph(
             "calls_with_tool_call": len(tool_calls),
             "tool_calls": sum(tool_calls.values()),
             "calls_with_agent_audio": len(agent_audio),
+            "calls_answered": server.answered_calls,
             "calls_completed": server.completed_calls,
             "calls_failed": server.failed_calls,
+            "calls_refused": {**server.core.refused, "no model": server.refused_unprepared},
             "calls_active_at_exit": len(server.calls),
             "rtp_packets_sent": server.rtp_packets_sent,
             "rtp_packets_received": server.rtp_packets_received,
@@ -241,6 +285,66 @@ async def serve_graph(
     if opts.stats_path is not None:
         opts.stats_path.write_text(json.dumps(stats, indent=2) + "\n")
     return stats
+
+
+def _call_records(
+    opts: ServeOptions,
+    secrets: frozenset[str],
+    loop: asyncio.AbstractEventLoop,
+    stack: contextlib.AsyncExitStack,
+) -> Any:
+    """Per-call records (as `run` writes them), closed when serving stops."""
+    if opts.no_records:
+        return None
+    from agentgraph.app.records import CallRecords, new_run_dir
+
+    directory = opts.records_dir or new_run_dir(Path("runs"))
+    records = CallRecords(
+        directory, clock=loop.time, secrets=secrets, meta={"graph": str(opts.graph)}
+    )
+    stack.callback(records.close)
+    click.echo(f"agentgraph serve: records per call in {directory}", err=True)
+    return records
+
+
+def _metrics(opts: ServeOptions, stack: contextlib.AsyncExitStack) -> Any:
+    """Prometheus metrics on `--metrics HOST:PORT`, or None."""
+    if not opts.metrics:
+        return None
+    from agentgraph.app.serve_metrics import ServeMetrics
+
+    host, port = _host_port(opts.metrics, "--metrics")
+    metrics = ServeMetrics()
+    httpd, bound = metrics.start_http(host, port)
+    stack.callback(httpd.server_close)
+    stack.callback(httpd.shutdown)
+    metrics.port = bound
+    click.echo(f"agentgraph serve: metrics on http://{host}:{bound}/metrics", err=True)
+    return metrics
+
+
+def _both(first: Any, second: Any) -> Any:
+    def observe(call_id: str, event: Any) -> None:
+        if first is not None:
+            first(call_id, event)
+        second(call_id, event)
+
+    return observe
+
+
+async def _stop_when_drained(
+    server: Any, drained: asyncio.Event, stop: asyncio.Event, opts: ServeOptions
+) -> None:
+    await drained.wait()
+    try:
+        await asyncio.wait_for(server.wait_idle(), opts.drain_timeout_s)
+        click.echo("agentgraph serve: drained, every call finished", err=True)
+    except TimeoutError:
+        click.echo(
+            f"agentgraph serve: drain deadline ({opts.drain_timeout_s:g} s), ending the calls",
+            err=True,
+        )
+    stop.set()
 
 
 async def _model_backend(

@@ -112,7 +112,10 @@ async def test_serve_openai_sip_runs_a_call_end_to_end_on_the_engine(
                 said.append(event.transcript)
                 greeted.set()
 
-        opts = ServeOptions(graph=graph, listen="127.0.0.1:0", openai_sip=True, quiet=True)
+        records = tmp_path / "records"
+        opts = ServeOptions(
+            graph=graph, listen="127.0.0.1:0", openai_sip=True, quiet=True, records_dir=records
+        )
         task = asyncio.ensure_future(serve_graph(opts, ready=ready, stop=stop, on_event=on_event))
         try:
             await asyncio.wait_for(ready, 30)
@@ -147,3 +150,7 @@ async def test_serve_openai_sip_runs_a_call_end_to_end_on_the_engine(
         finally:
             stop.set()
             await asyncio.wait_for(task, 30)
+        # serve wrote this call's records, as `run` does
+        summary = json.loads((records / call_id / "summary.json").read_text())
+        assert summary["call_id"] == call_id
+        assert said[0] in (records / call_id / "transcript.txt").read_text()

@@ -151,3 +151,36 @@ def test_termination_after_two_turns_leaves_complete_records(
     assert (logs / "events.jsonl").read_text().count("\n") > 4
     summary = json.loads((logs / "summary.json").read_text())
     assert summary["turns"]["agent_turns"] == 2
+
+
+def test_serve_prints_tool_output_without_the_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    from agentgraph.app.serve import _printer
+
+    @dataclass(frozen=True)
+    class ToolEndNamed:
+        tool_name: str
+        output: str
+        type: str = "tool_end"
+
+    _printer(False, SECRETS)("CA1", ToolEndNamed("echo_env", f"key={SECRET}"))
+    err = capsys.readouterr().err
+    assert "[CA1] tool echo_env -> key=[redacted]" in err
+    assert not any(spelling in err for spelling in _spellings())
+
+
+def test_serve_records_one_folder_per_call(tmp_path: Path) -> None:
+    from agentgraph.app.records import CallRecords
+
+    @dataclass(frozen=True)
+    class Closed:
+        status: str = "closed"
+        type: str = "connection"
+
+    records = CallRecords(tmp_path, clock=lambda: 1.0, secrets=SECRETS)
+    records.on_event("rtc_1", TranscriptDone(f"hello {SECRET}"))
+    records.on_event("../CA/2", TranscriptDone("second call"))
+    records.on_event("rtc_1", Closed())
+    assert (tmp_path / "rtc_1" / "summary.json").exists()  # closed with its connection
+    records.close()
+    assert "hello [redacted]" in (tmp_path / "rtc_1" / "transcript.txt").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["_CA_2", "rtc_1"]
