@@ -47,6 +47,13 @@ _SILENT = frozenset(
 )
 
 
+def _terminal_colors() -> bool:
+    """Colour is welcome: NO_COLOR (https://no-color.org) is unset and TERM is not dumb."""
+    import os
+
+    return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
 def format_call(tool_name: str, arguments: str | dict[str, Any]) -> str:
     """`book_appointment(date="2026-12-01", time="18:00")` from JSON arguments."""
     args: Any = arguments
@@ -72,7 +79,8 @@ class ConsoleRenderer:
     Args:
         mode: `text`, `json` or `quiet`.
         out: where to print (stdout by default).
-        color: style agent names and notes (default: when `out` is a terminal).
+        color: style agent names and notes (default: when `out` is a terminal that shows
+            colour and NO_COLOR is not set).
         caller_transcripts: the session transcribes the caller (else "you spoke" lines).
         secrets: values never to print (the graph's `${ENV}` values).
     """
@@ -92,7 +100,9 @@ class ConsoleRenderer:
         self._speech_start_ms: int | None = None
         self.out = out if out is not None else sys.stdout
         isatty = getattr(self.out, "isatty", None)
-        self.color = bool(isatty()) if color is None and callable(isatty) else bool(color)
+        if color is None:  # a terminal that can show colour, unless NO_COLOR says no
+            color = callable(isatty) and bool(isatty()) and _terminal_colors()
+        self.color = bool(color)
         self.agent = ""
         self._pending_latency_ms: float | None = None
         self._printed_items: set[str] = set()

@@ -19,8 +19,8 @@ from agentgraph.spec.draw import _approval, _edges, _tool_name
 
 __all__ = ["to_svg"]
 
-_AGENT_W, _AGENT_H = 220, 40
-_ITEM_W, _ITEM_H = 220, 24
+_MIN_W, _MAX_W = 180, 420  # box width: fits the longest label within these bounds
+_AGENT_H, _ITEM_H = 40, 24
 _COL_GAP, _ROW_GAP, _ITEM_GAP = 90, 40, 6
 _MARGIN = 20
 _CHAR_W = 6.6  # average glyph width of 12 px sans-serif, for clipping labels
@@ -83,42 +83,46 @@ def _items(spec: Spec, agent: str) -> list[tuple[str, str, str]]:
 def to_svg(spec: Spec) -> str:
     """The graph as an SVG document (agents, handoff arrows, tools, approval rules)."""
     cols = _columns(spec)
+    labels = [name for name in spec.agents] + [
+        label for name in spec.agents for _, label, _ in _items(spec, name)
+    ]
+    w = min(_MAX_W, max([_MIN_W, *(len(text) * _CHAR_W + 40 for text in labels)]))
     boxes: dict[str, tuple[float, float]] = {}
     heights: list[float] = []
     parts: list[str] = []
     for c, col in enumerate(cols):
-        x = float(_MARGIN + c * (_AGENT_W + _COL_GAP))
+        x = float(_MARGIN + c * (w + _COL_GAP))
         y = float(_MARGIN)
         for name in col:
             boxes[name] = (x, y)
             items = _items(spec, name)
             y += _AGENT_H + len(items) * (_ITEM_H + _ITEM_GAP) + _ROW_GAP
         heights.append(y)
-    width = _MARGIN * 2 + len(cols) * _AGENT_W + max(0, len(cols) - 1) * _COL_GAP
+    width = _MARGIN * 2 + len(cols) * w + max(0, len(cols) - 1) * _COL_GAP
     height = max(heights, default=_MARGIN * 2.0) - _ROW_GAP + _MARGIN
 
     pairs = {(src, dst) for src, dst in _edges(spec)}
     for src, dst in sorted(pairs):
         if src not in boxes or dst not in boxes:
             continue
-        parts.append(_arrow(boxes[src], boxes[dst], both=(dst, src) in pairs, names=(src, dst)))
+        parts.append(_arrow(boxes[src], boxes[dst], w, both=(dst, src) in pairs, names=(src, dst)))
 
     for name, (x, y) in boxes.items():
         cls = "agent start" if name == spec.start else "agent"
         title = f"{name} (start)" if name == spec.start else name
         parts.append(
             f'<g class="{cls}" data-agent={quoteattr(name)}><title>{escape(title)}</title>'
-            f'<rect x="{x}" y="{y}" width="{_AGENT_W}" height="{_AGENT_H}" rx="8"/>'
-            f'<text x="{x + _AGENT_W / 2}" y="{y + _AGENT_H / 2 + 4}" text-anchor="middle">'
-            f"{_label(name, _AGENT_W)}</text></g>"
+            f'<rect x="{x}" y="{y}" width="{w}" height="{_AGENT_H}" rx="8"/>'
+            f'<text x="{x + w / 2}" y="{y + _AGENT_H / 2 + 4}" text-anchor="middle">'
+            f"{_label(name, w)}</text></g>"
         )
         iy = y + _AGENT_H + _ITEM_GAP
         for cls_item, label, tip in _items(spec, name):
             parts.append(
                 f'<path class="link" d="M{x + 10} {iy - _ITEM_GAP} V{iy + _ITEM_H / 2} H{x + 16}"/>'
                 f'<g class="{cls_item}"><title>{escape(tip)}</title>'
-                f'<rect x="{x + 16}" y="{iy}" width="{_ITEM_W - 16}" height="{_ITEM_H}" rx="3"/>'
-                f'<text x="{x + 24}" y="{iy + 16}">{_label(label, _ITEM_W - 16)}</text></g>'
+                f'<rect x="{x + 16}" y="{iy}" width="{w - 16}" height="{_ITEM_H}" rx="3"/>'
+                f'<text x="{x + 24}" y="{iy + 16}">{_label(label, w - 16)}</text></g>'
             )
             iy += _ITEM_H + _ITEM_GAP
 
@@ -135,23 +139,28 @@ def to_svg(spec: Spec) -> str:
 
 
 def _arrow(
-    src: tuple[float, float], dst: tuple[float, float], *, both: bool, names: tuple[str, str]
+    src: tuple[float, float],
+    dst: tuple[float, float],
+    w: float,
+    *,
+    both: bool,
+    names: tuple[str, str],
 ) -> str:
     """A handoff arrow between two agent boxes, bent to one side when the reverse exists."""
-    sx, sy = src[0] + _AGENT_W / 2, src[1] + _AGENT_H / 2
-    dx, dy = dst[0] + _AGENT_W / 2, dst[1] + _AGENT_H / 2
+    sx, sy = src[0] + w / 2, src[1] + _AGENT_H / 2
+    dx, dy = dst[0] + w / 2, dst[1] + _AGENT_H / 2
     # leave and enter at the box edges facing each other
     if abs(dx - sx) >= 1:
         sign = 1 if dx > sx else -1
-        sx += sign * _AGENT_W / 2
-        dx -= sign * _AGENT_W / 2
+        sx += sign * w / 2
+        dx -= sign * w / 2
         if both:
             sy += -6 * sign
             dy += -6 * sign
     else:
         sign = 1 if dy > sy else -1
-        sx += _AGENT_W / 2 - 10
-        dx += _AGENT_W / 2 - 10
+        sx += w / 2 - 10
+        dx += w / 2 - 10
         sy += sign * _AGENT_H / 2
         dy -= sign * _AGENT_H / 2
     mx, my = (sx + dx) / 2, (sy + dy) / 2

@@ -40,10 +40,6 @@ CHROMIUM_ARGS = [
     "--use-fake-device-for-media-stream",
 ]
 
-pytest.importorskip("playwright.sync_api", reason="pip install -e '.[play]'")
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian's chromium is not installed (scripts/setup.sh)", allow_module_level=True)
-
 
 def spoken_wav(text: str, path: Path, *, lead_s: float = 1.0, tail_s: float = 6.0) -> Path:
     """`text` spoken by espeak-ng, with silence around it and a quiet noise floor, 48 kHz
@@ -138,6 +134,9 @@ def play_server(tmp_path: Path) -> Iterator[Any]:
 def browser_page(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """`open(url, mic_wav=None)` -> a Playwright page; console errors land in `page.errors`;
     a screenshot is saved when the test ends."""
+    pytest.importorskip("playwright.sync_api", reason="pip install -e '.[dev]'")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (scripts/setup.sh)")
     from playwright.sync_api import sync_playwright
 
     pw = sync_playwright().start()
