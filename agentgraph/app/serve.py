@@ -262,6 +262,8 @@ async def serve_graph(
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
                     loop.remove_signal_handler(sig)
+        for call in list(server.calls.values()):  # stopped before they ended: BYE now
+            call.hangup_now()
         sessions_done = sessions.completed if sessions is not None else 0
         stats = {
             "sessions_completed": sessions_done,

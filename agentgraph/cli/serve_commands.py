@@ -56,6 +56,19 @@ __all__ = ["serve"]
     show_default=True,
     help="Answer `by: operator` approvals (e.g. transfers): deny, approve, or ask on stdin.",
 )
+@click.option(
+    "--metrics",
+    metavar="HOST:PORT",
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics.",
+)
+@click.option(
+    "--drain-timeout",
+    type=float,
+    default=600.0,
+    show_default=True,
+    metavar="S",
+    help="After SIGTERM (drain), end the calls still going after S seconds.",
+)
 @click.option("--duration", type=float, metavar="S", help="Stop after S seconds.")
 @click.option("--quiet", is_flag=True, help="Print only tool calls and handoffs per call.")
 def serve(
@@ -71,6 +84,8 @@ def serve(
     media_streams: str | None,
     stats_path: Path | None,
     operator: str,
+    metrics: str | None,
+    drain_timeout: float,
     duration: float | None,
     quiet: bool,
 ) -> int:
@@ -80,6 +95,9 @@ def serve(
     agentgraph serve examples/graphs/sip_front_desk.yaml
     agentgraph serve graph.yaml --openai-sip --media-streams 127.0.0.1:8080
     agentgraph serve --loopback --listen 127.0.0.1:5060    # SIP+RTP echo test
+
+    SIGTERM drains: new calls get 503, current ones finish, then it exits (a second
+    SIGTERM, or --drain-timeout, ends the calls still going).
     """
     if graph is None and not loopback:
         raise UsageError("give a graph file, or --loopback to echo callers")
@@ -100,6 +118,8 @@ def serve(
         duration_s=duration,
         quiet=quiet,
         operator=operator,
+        metrics=metrics,
+        drain_timeout_s=drain_timeout,
     )
     try:
         stats = asyncio.run(serve_graph(opts))

@@ -187,6 +187,7 @@ class SipServer:
         self.completed_calls = 0
         self.failed_calls = 0
         self.answered_calls = 0  # calls where the caller heard agent audio
+        self.refused_unprepared = 0  # 503 because `prepare` failed (no model)
         self._port_cursor: int | None = None
         self.timing = SendTiming()
         self.rtp_packets_sent = 0
@@ -342,6 +343,7 @@ class SipServer:
                 prepared = await self.prepare(incoming)
             except Exception as exc:
                 log.warning("call %s: not answered: %s", incoming.call_id, exc)
+                self.refused_unprepared += 1
                 with contextlib.suppress(InvalidState):  # the caller may have given up
                     self._core.reject(incoming.call_id, 503, self._now())
                 self._flush()
