@@ -1,8 +1,9 @@
 """Conversation test files (`*.tests.yaml`): loading them and judging one turn.
 
 The format is described in `agentgraph.app.testing`; this module holds the pure parts:
-the test-case types, the safe-YAML loader with errors that say where, and `check_turn`,
-which compares a turn's session events with its expectations.
+the test-case types, `load_tests` (the file is checked by `agentgraph.spec.testfile` as
+strictly as a graph: every finding at once, at file:line:col, with "did you mean"), and
+`check_turn`, which compares a turn's session events with its expectations.
 """
 
 from __future__ import annotations
@@ -13,25 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from agentgraph.app.eventdata import display_name
-from agentgraph.errors import UsageError
+from agentgraph.errors import SpecError
+from agentgraph.spec.testfile import EXPECTATIONS, SpokenTurn, TurnSpec, validate_tests_file
 from agentgraph.transports.turns import raw_type
 
-__all__ = ["TestCase", "TestReport", "TestResult", "Turn", "check_turn", "load_tests"]
-
-_EXPECT_KEYS = frozenset(
-    {
-        "tool_call",
-        "handoff",
-        "approval_requested",
-        "guardrail_tripped",
-        "says",
-        "within_ms",
-        "no_tool_call",
-    }
-)
+__all__ = [
+    "TestCase",
+    "TestReport",
+    "TestResult",
+    "TestsFileError",
+    "Turn",
+    "check_turn",
+    "load_tests",
+]
 
 
 @dataclass
@@ -125,45 +121,36 @@ class TestReport:
         ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def _fail(file: Path, where: str, message: str) -> UsageError:
-    return UsageError(f"{file}: {where}: {message}")
+class TestsFileError(SpecError):
+    """A tests file has findings; printed like a graph's (file:line:col, hints)."""
+
+    __test__ = False
+
+    def __str__(self) -> str:
+        return self.format()
 
 
 def load_tests(path: Path) -> tuple[Path | None, list[TestCase]]:
-    """Parse a tests file (safe YAML); returns (graph path or None, tests).
+    """Load a tests file as strictly as a graph; returns (graph path or None, tests).
 
     Raises:
-        UsageError: the file is not valid tests YAML (says where and what to write).
+        TestsFileError: every finding (unknown keys with "did you mean", wrong types,
+            missing audio files), each at its file:line:col.
     """
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UsageError(f"{path}: cannot read tests: {exc}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        raise _fail(path, "top level", "expected a mapping with `tests:` (a list of tests)")
-    graph = data.get("graph")
-    graph_path = (path.parent / str(graph)) if graph else None
-    tests: list[TestCase] = []
-    for i, raw in enumerate(data["tests"]):
-        where = f"tests[{i}]"
-        if not isinstance(raw, dict) or not isinstance(raw.get("turns"), list):
-            raise _fail(path, where, "each test needs `name:` and `turns:` (a list)")
-        name = str(raw.get("name") or f"test {i + 1}")
-        mocks = raw.get("mocks") or {}
-        if not isinstance(mocks, dict):
-            raise _fail(path, f"{where}.mocks", "expected {tool_name: result}")
-        operator = str(raw.get("operator", "reject"))
-        if operator not in ("approve", "reject"):
-            raise _fail(path, f"{where}.operator", "write `operator: approve` or `reject`")
-        turns = [_turn(path, f"{where}.turns[{j}]", t) for j, t in enumerate(raw["turns"])]
-        tests.append(
-            TestCase(
-                name,
-                turns,
-                {str(k): _as_output(v) for k, v in mocks.items()},
-                operator_approves=operator == "approve",
-            )
+    result = validate_tests_file(path)
+    if result.tests is None:
+        raise TestsFileError(result.findings)
+    parsed = result.tests
+    graph_path = (path.parent / parsed.graph) if parsed.graph else None
+    tests = [
+        TestCase(
+            test.name,
+            [_turn(path, turn) for turn in test.turns],
+            {str(k): _as_output(v) for k, v in test.mocks.items()},
+            operator_approves=test.operator == "approve",
         )
+        for test in parsed.tests
+    ]
     return graph_path, tests
 
 
@@ -171,52 +158,31 @@ def _as_output(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _turn(path: Path, where: str, raw: Any) -> Turn:
-    if not isinstance(raw, dict) or ("user" in raw) == ("audio" in raw):
-        raise _fail(path, where, "a turn is `user: text` or `audio: file.wav` (one of them)")
-    expect_raw = raw.get("expect") or []
-    if isinstance(expect_raw, dict):
-        expect_raw = [{k: v} for k, v in expect_raw.items()]
-    if not isinstance(expect_raw, list):
-        raise _fail(path, f"{where}.expect", "expected a list of expectations")
+def _turn(path: Path, spec: TurnSpec) -> Turn:
+    items = spec.expect if isinstance(spec.expect, list) else [spec.expect]
     expect: list[tuple[str, Any]] = []
-    for item in expect_raw:
+    for item in items:
         if isinstance(item, str):
-            item = {item: True}
-        if not isinstance(item, dict) or len(item) != 1:
-            raise _fail(path, f"{where}.expect", f"each expectation is one key, got {item!r}")
-        ((key, value),) = item.items()
-        if key not in _EXPECT_KEYS:
-            raise _fail(
-                path,
-                f"{where}.expect",
-                f"unknown expectation {key!r}; use one of {', '.join(sorted(_EXPECT_KEYS))}",
-            )
-        if key == "tool_call" and isinstance(value, str):
-            value = {"name": value}
-        if key == "tool_call" and not (isinstance(value, dict) and "name" in value):
-            raise _fail(path, f"{where}.expect", "tool_call needs {name: ..., args: {...}}")
-        if key == "within_ms" and not isinstance(value, int | float):
-            raise _fail(path, f"{where}.expect", "within_ms needs a number of milliseconds")
-        expect.append((str(key), value))
+            expect.append((item, True))
+            continue
+        for key in EXPECTATIONS:
+            if key not in item.model_fields_set:
+                continue
+            value = getattr(item, key)
+            if key == "tool_call":
+                value = (
+                    {"name": value}
+                    if isinstance(value, str)
+                    else {"name": value.name, "args": dict(value.args)}
+                )
+            expect.append((key, value))
     audio: Path | None = None
     say: str | None = None
-    if "audio" in raw:
-        if isinstance(raw["audio"], dict):
-            if not isinstance(raw["audio"].get("say"), str):
-                raise _fail(
-                    path,
-                    f"{where}.audio",
-                    "write `audio: file.wav` or `audio: {say: text to speak}`",
-                )
-            say = raw["audio"]["say"]
-        else:
-            audio = path.parent / str(raw["audio"])
-            if not audio.is_file():
-                raise _fail(path, f"{where}.audio", f"file not found: {audio}")
-    return Turn(
-        user=str(raw["user"]) if "user" in raw else None, audio=audio, say=say, expect=expect
-    )
+    if isinstance(spec.audio, SpokenTurn):
+        say = spec.audio.say
+    elif spec.audio is not None:
+        audio = path.parent / spec.audio
+    return Turn(user=spec.user, audio=audio, say=say, expect=expect)
 
 
 def _matches(expected: Any, actual: Any) -> bool:

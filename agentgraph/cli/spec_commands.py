@@ -26,7 +26,7 @@ TESTS_SUFFIX = ".tests.yaml"
 @click.command(
     help="Check graph files and report every finding (file:line:col, code, hint)."
     "\n\nExit status: 0 valid, 1 findings, 2 a file cannot be read. Files named "
-    "*.tests.yaml (conversation tests) are passed over."
+    "*.tests.yaml are checked as conversation tests."
 )
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option(
@@ -54,14 +54,13 @@ def validate(files: tuple[str, ...], fmt: str, do_import: bool, strict: bool) ->
     reports: list[dict[str, Any]] = []
     for file in files:
         if file.endswith(TESTS_SUFFIX):
-            # Conversation test files sit next to graphs (examples/graphs/*.tests.yaml) so
-            # that `validate examples/graphs/*.yaml` must pass over them, not fail on them.
-            if fmt == "json":
-                reports.append({"file": file, "skipped": "conversation tests"})
-            else:
-                click.echo(f"{file}: skipped (conversation tests; run `agentgraph test {file}`)")
-            continue
-        result = validate_with_imports(file) if do_import else validate_graph(file)
+            # Conversation tests sit next to graphs (examples/graphs/*.tests.yaml) and are
+            # checked by their own schema, as strictly as graphs.
+            from agentgraph.spec.testfile import validate_tests_file
+
+            result: Any = validate_tests_file(file)
+        else:
+            result = validate_with_imports(file) if do_import else validate_graph(file)
         errors = sum(1 for f in result.findings if f.severity == "error")
         warnings = len(result.findings) - errors
         unreadable = any(f.code == "AG001" for f in result.findings)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
@@ -25,6 +26,15 @@ from agentgraph.spec.loader import Document, PathKey
 from agentgraph.spec.schema import graph_schema
 
 __all__ = ["coerce", "schema_findings"]
+
+# The schema being checked against: the graph language's, or another document kind's
+# (conversation tests files) for the length of one `coerce` / `schema_findings` call.
+_ROOT: ContextVar[dict[str, Any] | None] = ContextVar("agentgraph_schema_root", default=None)
+
+
+def _root() -> dict[str, Any]:
+    return _ROOT.get() or graph_schema()
+
 
 _INT = re.compile(r"^[-+]?[0-9]+$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
@@ -74,7 +84,7 @@ def _core(text: str) -> Any:
 def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")
     while ref is not None:
-        schema = graph_schema()["$defs"][ref.rsplit("/", 1)[1]]
+        schema = _root()["$defs"][ref.rsplit("/", 1)[1]]
         ref = schema.get("$ref")
     return schema
 
@@ -101,9 +111,18 @@ def _types(schema: dict[str, Any]) -> set[str]:
     return set(t) if isinstance(t, list) else {t}
 
 
-def coerce(doc: Document) -> Any:
-    """Return `doc.data` with plain scalars typed where the schema wants non-strings."""
-    return _coerce(doc, doc.data, (), [graph_schema()])
+def coerce(doc: Document, schema: dict[str, Any] | None = None) -> Any:
+    """Return `doc.data` with plain scalars typed where the schema wants non-strings.
+
+    Args:
+        doc: the composed document.
+        schema: the JSON Schema (default: the graph language's).
+    """
+    token = _ROOT.set(schema)
+    try:
+        return _coerce(doc, doc.data, (), [_root()])
+    finally:
+        _ROOT.reset(token)
 
 
 def _coerce(doc: Document, value: Any, path: PathKey, schemas: list[dict[str, Any]]) -> Any:
@@ -141,10 +160,19 @@ def _coerce(doc: Document, value: Any, path: PathKey, schemas: list[dict[str, An
     return value
 
 
-@cache
 def _validator() -> Any:
-    cls = jsonschema.validators.validator_for(graph_schema())
-    return cls(graph_schema())
+    root = _ROOT.get()
+    return _graph_validator() if root is None else _validator_for(root)
+
+
+@cache
+def _graph_validator() -> Any:
+    return _validator_for(graph_schema())
+
+
+def _validator_for(schema: dict[str, Any]) -> Any:
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
 
 
 def _kind(value: Any) -> str:
@@ -169,10 +197,20 @@ def _got(doc: Document, path: PathKey, value: Any) -> str:
     return f"{_DESCRIBE.get(_kind(value), 'a value')} ({text})"
 
 
-def schema_findings(doc: Document, data: Any) -> None:
-    """Validate `data` (the coerced tree) and add a finding per problem to `doc`."""
-    for error in _validator().iter_errors(data):
-        _report(doc, error, ())
+def schema_findings(doc: Document, data: Any, schema: dict[str, Any] | None = None) -> None:
+    """Validate `data` (the coerced tree) and add a finding per problem to `doc`.
+
+    Args:
+        doc: the composed document (positions; where findings go).
+        data: the coerced tree.
+        schema: the JSON Schema (default: the graph language's).
+    """
+    token = _ROOT.set(schema)
+    try:
+        for error in _validator().iter_errors(data):
+            _report(doc, error, ())
+    finally:
+        _ROOT.reset(token)
 
 
 def _report(doc: Document, error: ValidationError, prefix: PathKey) -> None:
@@ -357,7 +395,7 @@ def _flatten_all(branches: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _errors(schema: dict[str, Any], inst: Any) -> Iterator[ValidationError]:
     errors: Iterator[ValidationError] = (
-        _validator().evolve(schema={**schema, "$defs": graph_schema()["$defs"]}).iter_errors(inst)
+        _validator().evolve(schema={**schema, "$defs": _root().get("$defs", {})}).iter_errors(inst)
     )
     return errors
 

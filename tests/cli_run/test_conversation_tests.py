@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentgraph.app.testcases import load_tests
-from agentgraph.errors import UsageError
+from agentgraph.errors import SpecError
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "graphs"
@@ -93,24 +93,24 @@ tests:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("tests: 3", "expected a mapping with `tests:`"),
-        ("tests:\n  - name: x\n", "each test needs `name:` and `turns:`"),
+        ("tests: 3", "1:8: error AG102: expected a list"),
+        ("tests:\n  - name: x\n", "2:3: error AG104: missing required key 'turns'"),
         (
             "tests:\n  - name: x\n    turns:\n      - {user: hi, audio: a.wav}\n",
             "a turn is `user: text` or `audio: file.wav`",
         ),
         (
             "tests:\n  - name: x\n    turns:\n      - {user: hi, expect: [sayz: x]}\n",
-            "unknown expectation 'sayz'",
+            "4:29: error AG101: unknown key 'sayz'",
         ),
         ("tests:\n  - name: x\n    turns:\n      - {audio: missing.wav}\n", "file not found"),
-        ("tests:\n  - name: x\n    operator: maybe\n    turns: []\n", "operator: approve"),
+        ("tests:\n  - name: x\n    operator: maybe\n    turns: []\n", "'approve' or 'reject'"),
     ],
 )
 def test_bad_tests_files_say_where(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "bad.tests.yaml"
     path.write_text(content)
-    with pytest.raises(UsageError, match=r"bad\.tests\.yaml") as info:
+    with pytest.raises(SpecError, match=r"bad\.tests\.yaml") as info:
         load_tests(path)
     assert message in str(info.value)
 

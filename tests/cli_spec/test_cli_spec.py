@@ -59,14 +59,18 @@ def test_validate_findings_exit_1_and_prints_every_finding(
     assert f"{ACCEPTANCE}:9:16: error AG202: handoff target 'bookng' is not an agent" in out
 
 
-def test_validate_passes_over_conversation_test_files(
+def test_validate_checks_conversation_test_files_by_their_own_schema(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     tests_file = tmp_path / "weather.tests.yaml"
-    tests_file.write_text("graph: weather.yaml\ntests: []\n")
+    tests_file.write_text(
+        "graph: weather.yaml\ntests:\n  - name: t\n    turns:\n      - user: hi\n"
+        "        expcet: [says: sunny]\n"
+    )
     code, out, _ = run(capsys, "validate", str(EXAMPLES / "weather.yaml"), str(tests_file))
-    assert code == 0
-    assert f"{tests_file}: skipped (conversation tests" in out
+    assert code == 1
+    assert f"{tests_file}:6:9: error AG101: unknown key 'expcet'" in out
+    assert "hint: did you mean 'expect'?" in out
     code, out, _ = run(capsys, "validate", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
     assert code == 0, out
 
