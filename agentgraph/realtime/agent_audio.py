@@ -17,7 +17,7 @@ from agentgraph.realtime import events as se
 from agentgraph.realtime.playback import RealtimePlaybackTracker
 
 if TYPE_CHECKING:
-    from agentgraph.realtime.session import RealtimeSession
+    from agentgraph.realtime.host import SessionHost
 
 __all__ = ["AgentAudio"]
 
@@ -27,8 +27,8 @@ class AgentAudio:
 
     __slots__ = (
         "_bytes_per_ms",
+        "_host",
         "_reports",
-        "_session",
         "_tracker",
         "content_index",
         "done",
@@ -39,13 +39,13 @@ class AgentAudio:
 
     def __init__(
         self,
-        session: RealtimeSession,
+        host: SessionHost,
         tracker: RealtimePlaybackTracker,
         *,
         reports: bool,
         bytes_per_ms: int,
     ) -> None:
-        self._session = session
+        self._host = host
         self._tracker = tracker
         self._reports = reports
         self._bytes_per_ms = bytes_per_ms
@@ -104,18 +104,18 @@ class AgentAudio:
         self.item_id = None
         if finished and not force:
             return
-        session = self._session
+        host = self._host
         self.muted.add(item_id)
-        session._emit(
+        host.emit(
             se.RealtimeAudioInterruptedEvent(item_id=item_id, content_index=self.content_index)
         )
         self._tracker.on_interrupted()
-        session._send(
+        host.send(
             wire.ConversationItemTruncate(
                 item_id=item_id, content_index=self.content_index, audio_end_ms=played
             )
         )
-        session.history.mark_interrupted(item_id)
+        host.history.mark_interrupted(item_id)
 
     def cut_item(self, item_id: str) -> None:
         """Cut off `item_id` whether or not its audio is playing (guardrail trips)."""
@@ -123,5 +123,5 @@ class AgentAudio:
             self.cut(force=True)
             return
         self.muted.add(item_id)
-        self._session._emit(se.RealtimeAudioInterruptedEvent(item_id=item_id))
-        self._session.history.mark_interrupted(item_id)
+        self._host.emit(se.RealtimeAudioInterruptedEvent(item_id=item_id))
+        self._host.history.mark_interrupted(item_id)

@@ -8,14 +8,17 @@ Match on `event.type` (a string) or on the class. Every event name lives here:
 | audio_delta | agent audio arrived (play it) | audio: bytes, item_id, content_index, response_id |
 | audio_done | the item's audio is complete | item_id, content_index |
 | audio_interrupted | stop playback now (barge-in, interrupt, guardrail) | item_id, content_index |
-| transcript_delta / transcript_done | agent speech as text | item_id, delta / transcript |
+| transcript_delta / _done | agent speech as text | item_id, delta (= transcript) / transcript |
 | input_transcript_delta / _done | caller speech as text | item_id, delta / transcript |
 | speech_started / speech_stopped | server VAD heard the caller start / stop | item_id, audio_*_ms |
 | dtmf | the caller pressed phone keys (SIP, media streams) | digits |
-| tool_start / tool_end | a tool call begins / ends | agent, tool_name, call_id, arguments, output |
-| tool_approval_required | an operator must approve | call_id, tool_name, arguments, message |
+| tool_start / tool_end | a tool call begins / ends | agent, tool, call_id, arguments, output |
+| tool_approval_required | an operator must approve | approval_id, call_id, tool_name, arguments |
+| approval_asked | a question was put (caller: spoken in full) | approval_id, call_id, question |
+| approval_decided | an approval ended (answer, timeout) | approval_id, approved, answered_by |
+| response_started / response_done | the model started / finished a response | response_id, status |
 | handoff | the active agent changed | from_agent, to_agent |
-| guardrail_tripped | an output guardrail stopped a response | guardrail_name, message, text |
+| guardrail_tripped | a guardrail blocked a reply (not said) | guardrail_name, message, text |
 | history_added | an item joined the conversation | item |
 | connection | connecting / connected / reconnecting / closed | status, attempt, reason |
 | error | something failed; the session goes on | error (dict with message, code) |
@@ -37,6 +40,8 @@ __all__ = [
     "ConnectionStatus",
     "RealtimeAgentEndEvent",
     "RealtimeAgentStartEvent",
+    "RealtimeApprovalAskedEvent",
+    "RealtimeApprovalDecidedEvent",
     "RealtimeAudioDoneEvent",
     "RealtimeAudioEvent",
     "RealtimeAudioInterruptedEvent",
@@ -49,6 +54,8 @@ __all__ = [
     "RealtimeInputTranscriptDeltaEvent",
     "RealtimeInputTranscriptDoneEvent",
     "RealtimeRawModelEvent",
+    "RealtimeResponseDoneEvent",
+    "RealtimeResponseStartedEvent",
     "RealtimeSessionEvent",
     "RealtimeSpeechStartedEvent",
     "RealtimeSpeechStoppedEvent",
@@ -116,6 +123,11 @@ class RealtimeTranscriptDeltaEvent:
     delta: str
     response_id: str = ""
 
+    @property
+    def transcript(self) -> str:
+        """The new piece of text (the seed's name for `delta`)."""
+        return self.delta
+
 
 @dataclass(frozen=True, slots=True)
 class RealtimeTranscriptDoneEvent:
@@ -171,6 +183,7 @@ class RealtimeToolStartEvent:
     tool_name: str
     call_id: str
     arguments: str
+    tool: Any = None  # the FunctionTool (the seed prints `event.tool.name`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +197,7 @@ class RealtimeToolEndEvent:
     arguments: str
     output: str
     ok: bool = True
+    tool: Any = None  # the FunctionTool (the seed prints `event.tool.name`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +210,53 @@ class RealtimeToolApprovalRequiredEvent:
     call_id: str
     arguments: str
     message: str
+    approval_id: int = 0  # answer with this id (operator consoles: `y 3`)
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeApprovalAskedEvent:
+    """An approval question was put: spoken in full to the caller, or shown to an operator."""
+
+    type: Literal["approval_asked"] = field(default="approval_asked", init=False)
+    approval_id: int
+    call_id: str
+    tool_name: str
+    arguments: str
+    question: str
+    by: str
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeApprovalDecidedEvent:
+    """An approval ended: `answered_by` is caller, operator, app, policy or timeout."""
+
+    type: Literal["approval_decided"] = field(default="approval_decided", init=False)
+    approval_id: int
+    call_id: str
+    tool_name: str
+    arguments: str
+    question: str
+    by: str
+    approved: bool
+    answered_by: str
+    answer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeResponseStartedEvent:
+    """The model started a response (ours, or the server's own after VAD)."""
+
+    type: Literal["response_started"] = field(default="response_started", init=False)
+    response_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RealtimeResponseDoneEvent:
+    """A response ended: status completed, cancelled, incomplete or failed."""
+
+    type: Literal["response_done"] = field(default="response_done", init=False)
+    response_id: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +277,7 @@ class RealtimeGuardrailTrippedEvent:
     message: str
     text: str
     output_info: Any = None
+    item_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +338,10 @@ RealtimeSessionEvent = (
     | RealtimeToolStartEvent
     | RealtimeToolEndEvent
     | RealtimeToolApprovalRequiredEvent
+    | RealtimeApprovalAskedEvent
+    | RealtimeApprovalDecidedEvent
+    | RealtimeResponseStartedEvent
+    | RealtimeResponseDoneEvent
     | RealtimeHandoffEvent
     | RealtimeGuardrailTrippedEvent
     | RealtimeHistoryAddedEvent

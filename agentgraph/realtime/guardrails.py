@@ -1,9 +1,10 @@
 """Output guardrails: checks on what the agent says, run on its transcript as it grows.
 
 The session runs each guardrail every `debounce_length` characters of agent transcript
-(and once more on the final transcript). A trip truncates the audio, cancels the response,
-emits `guardrail_tripped` and lets the model answer again with the guardrail's message as
-guidance.
+(at sentence ends, and once more on the final transcript). A trip truncates the audio,
+cancels the response, emits `guardrail_tripped` and has the agent say the guardrail's
+`message` (never its `output_info`). A guardrail that raises blocks the reply (fail closed)
+unless `on_error="allow"`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 __all__ = [
     "GuardrailFunctionOutput",
@@ -25,7 +26,7 @@ class GuardrailFunctionOutput:
     """What a guardrail function returns.
 
     Attributes:
-        output_info: anything worth logging about the check (a str becomes the guidance).
+        output_info: anything worth logging about the check (never spoken to the caller).
         tripwire_triggered: True stops the response.
     """
 
@@ -46,17 +47,21 @@ class RealtimeOutputGuardrail:
         guardrail_function: sync or async `(context, agent, text) -> GuardrailFunctionOutput`.
         name: shown in events and logs (default: the function's name).
         debounce_length: run again after this many new transcript characters.
-        message: guidance the model gets after a trip, e.g. "I can't quote prices".
+        message: what the agent says instead of a blocked reply, e.g. "I can't quote prices".
+        on_error: `"block"` (default: a guardrail that raises blocks the reply) or `"allow"`.
     """
 
     guardrail_function: GuardrailFunction
     name: str | None = None
     debounce_length: int = 100
     message: str | None = None
+    on_error: Literal["block", "allow"] = "block"
 
     def __post_init__(self) -> None:
         if self.debounce_length < 1:
             raise ValueError("debounce_length must be at least 1")
+        if self.on_error not in ("block", "allow"):
+            raise ValueError(f"on_error must be 'block' or 'allow', not {self.on_error!r}")
 
     def get_name(self) -> str:
         """The guardrail's display name."""
@@ -86,6 +91,7 @@ def output_guardrail(
     name: str | None = None,
     debounce_length: int = 100,
     message: str | None = None,
+    on_error: Literal["block", "allow"] = "block",
 ) -> Callable[[GuardrailFunction], RealtimeOutputGuardrail]: ...
 
 
@@ -95,12 +101,13 @@ def output_guardrail(
     name: str | None = None,
     debounce_length: int = 100,
     message: str | None = None,
+    on_error: Literal["block", "allow"] = "block",
 ) -> RealtimeOutputGuardrail | Callable[[GuardrailFunction], RealtimeOutputGuardrail]:
     """Decorator: `@output_guardrail` turns a function into a `RealtimeOutputGuardrail`."""
 
     def wrap(f: GuardrailFunction) -> RealtimeOutputGuardrail:
         return RealtimeOutputGuardrail(
-            f, name=name, debounce_length=debounce_length, message=message
+            f, name=name, debounce_length=debounce_length, message=message, on_error=on_error
         )
 
     return wrap if func is None else wrap(func)

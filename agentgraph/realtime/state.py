@@ -13,6 +13,13 @@ app (`interrupt()`, a response request). Barge-in is the transition
 `(RESPONDING, SPEECH_STARTED) -> INTERRUPTED`; the session performs the interruption
 (stop playback, truncate, cancel) when it takes that edge. A pair missing from the table
 is a bug and raises `InvalidState`.
+
+The response slot is a second, smaller machine (`ResponseSlot`): the protocol allows one
+response at a time, and "is a response active" is answered by this table alone.
+
+    FREE       no response on the server, none requested
+    REQUESTED  our `response.create` is on its way (no `response.created` yet)
+    ACTIVE     a response runs on the server (ours, or the server's own after VAD)
 """
 
 from __future__ import annotations
@@ -21,7 +28,17 @@ import enum
 
 from agentgraph.errors import InvalidState
 
-__all__ = ["TRANSITIONS", "ConversationState", "Trigger", "mermaid", "transition"]
+__all__ = [
+    "SLOT_TRANSITIONS",
+    "TRANSITIONS",
+    "ConversationState",
+    "ResponseSlot",
+    "SlotTrigger",
+    "Trigger",
+    "mermaid",
+    "slot_transition",
+    "transition",
+]
 
 
 class ConversationState(enum.Enum):
@@ -102,3 +119,50 @@ def mermaid() -> str:
         if src is not dst:
             lines.append(f"    {src.value} --> {dst.value}: {trig.value}")
     return "\n".join(lines)
+
+
+class ResponseSlot(enum.Enum):
+    FREE = "free"
+    REQUESTED = "requested"
+    ACTIVE = "active"
+
+
+class SlotTrigger(enum.Enum):
+    CREATE_SENT = "create_sent"  # we sent response.create
+    CREATED = "created"  # response.created (ours or the server's)
+    DONE = "done"  # response.done
+    LOST_RACE = "lost_race"  # conversation_already_has_active_response for our create
+    RESET = "reset"  # a new model session: nothing is active there
+
+
+R, ST = ResponseSlot, SlotTrigger
+
+SLOT_TRANSITIONS: dict[tuple[ResponseSlot, SlotTrigger], ResponseSlot] = {
+    (R.FREE, ST.CREATE_SENT): R.REQUESTED,
+    (R.FREE, ST.CREATED): R.ACTIVE,
+    (R.FREE, ST.DONE): R.FREE,
+    (R.FREE, ST.LOST_RACE): R.ACTIVE,
+    (R.REQUESTED, ST.CREATED): R.ACTIVE,
+    (R.REQUESTED, ST.DONE): R.FREE,
+    (R.REQUESTED, ST.LOST_RACE): R.ACTIVE,  # the server's own response holds the slot
+    (R.ACTIVE, ST.CREATED): R.ACTIVE,
+    (R.ACTIVE, ST.DONE): R.FREE,
+    (R.ACTIVE, ST.LOST_RACE): R.ACTIVE,
+    (R.FREE, ST.RESET): R.FREE,
+    (R.REQUESTED, ST.RESET): R.FREE,
+    (R.ACTIVE, ST.RESET): R.FREE,
+}
+
+
+def slot_transition(slot: ResponseSlot, trigger: SlotTrigger) -> ResponseSlot:
+    """The response slot after `trigger`.
+
+    Raises:
+        InvalidState: the table has no rule for this pair (e.g. sending a second create).
+    """
+    try:
+        return SLOT_TRANSITIONS[(slot, trigger)]
+    except KeyError:
+        raise InvalidState(
+            f"cannot handle {trigger.value} with the response slot {slot.value}"
+        ) from None

@@ -18,7 +18,7 @@ import inspect
 import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, get_type_hints, overload
 
 import pydantic
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from agentgraph.realtime.agent import RealtimeAgent
 
 __all__ = [
+    "ArgumentsError",
     "FunctionTool",
     "NeedsApproval",
     "ToolContext",
@@ -39,6 +40,10 @@ __all__ = [
 
 #: `needs_approval` may be a bool or a predicate over the parsed arguments.
 NeedsApproval = bool | Callable[[dict[str, Any]], bool | Awaitable[bool]]
+
+
+class ArgumentsError(ValueError):
+    """A call's arguments do not fit the tool's parameters (the message is the tool output)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,8 @@ class FunctionTool:
         timeout_s: the session gives up on the tool after this many seconds (None: the
             default, `DEFAULT_TOOL_TIMEOUT_S`; no tool waits forever).
         approval: who approves and how (`ApprovalPolicy`); setting one implies approval.
+        args_model: the pydantic model of the arguments (set by `function_tool`); the session
+            validates and coerces a call's arguments with it before approval rules see them.
     """
 
     name: str
@@ -80,6 +87,29 @@ class FunctionTool:
     needs_approval: NeedsApproval = False
     timeout_s: float | None = DEFAULT_TOOL_TIMEOUT_S
     approval: ApprovalPolicy | None = None
+    args_model: type[pydantic.BaseModel] | None = field(default=None, compare=False, repr=False)
+
+    def parse_arguments(self, arguments_json: str) -> tuple[dict[str, Any], str]:
+        """The values the tool will receive (validated, coerced, defaults filled) and their
+        JSON, which is what the tool is then invoked with.
+
+        Raises:
+            ArgumentsError: the arguments are not valid for this tool (message for the model).
+        """
+        if self.args_model is not None:
+            try:
+                parsed = self.args_model.model_validate_json(arguments_json or "{}")
+            except pydantic.ValidationError as exc:
+                raise ArgumentsError(_format_validation_error(self.name, exc)) from None
+            values = {key: getattr(parsed, key) for key in type(parsed).model_fields}
+            return values, parsed.model_dump_json()
+        try:
+            values = json.loads(arguments_json) if arguments_json else {}
+        except ValueError:
+            raise ArgumentsError(f"Invalid arguments for tool {self.name}: not JSON") from None
+        if not isinstance(values, dict):
+            raise ArgumentsError(f"Invalid arguments for tool {self.name}: not a JSON object")
+        return values, arguments_json or "{}"
 
     def __post_init__(self) -> None:
         if self.timeout_s is None:  # a hung tool must not silence the call for good
@@ -270,6 +300,7 @@ def _make_tool(
         needs_approval=needs_approval,
         timeout_s=timeout_s,
         approval=approval,
+        args_model=args_model,
     )
 
 
