@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentgraph.errors import UsageError
+from agentgraph.errors import ConnectionClosed, UsageError
 
-__all__ = ["Backend", "choose_provider", "open_backend"]
+__all__ = ["Backend", "choose_provider", "connect_failure", "open_backend"]
 
 OPENAI_URL = "wss://api.openai.com/v1/realtime"
 LOCAL_KEY = "agentgraph-local"
@@ -45,6 +45,31 @@ class Backend:
         if self.provider == "local":
             return f"model: embedded offline engine at {self.url} ({self.reason})"
         return f"model: OpenAI Realtime {self.model_name} at {self.url} ({self.reason})"
+
+
+def connect_failure(backend: Backend, exc: ConnectionClosed) -> UsageError | ConnectionClosed:
+    """What to tell the user when the first connection to the model fails.
+
+    A fake key with no network used to end in `gaierror: [Errno -2]`; say instead that
+    OpenAI is unreachable (or refused the key) and that `--provider local` runs offline.
+    Other failures pass through unchanged.
+    """
+    if backend.provider != "openai" or exc.code is not None:
+        return exc
+    reason = exc.reason
+    where = "OpenAI" if backend.url == OPENAI_URL else backend.url
+    if "refused the websocket (HTTP 401)" in reason or "(HTTP 403)" in reason:
+        return UsageError(
+            f"{where} refused the API key ({reason.rsplit('(', 1)[-1].rstrip(')')}): check "
+            "OPENAI_API_KEY, or run offline on the embedded engine with --provider local"
+        )
+    if "cannot connect to" in reason:
+        detail = reason.rsplit(": ", 1)[-1]
+        return UsageError(
+            f"{where} is unreachable ({detail}): check the network, or run offline on the "
+            "embedded engine with --provider local"
+        )
+    return exc
 
 
 def _field(model: Any, name: str) -> Any:

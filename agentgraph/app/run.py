@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from agentgraph.app.approvals import OperatorApprovals
-from agentgraph.app.backend import Backend, open_backend
+from agentgraph.app.backend import Backend, connect_failure, open_backend
 from agentgraph.app.console import ConsoleMode, ConsoleRenderer
 from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.app.records import SessionRecorder, new_run_dir
 from agentgraph.app.shutdown import interrupt_on_termination
 from agentgraph.audio import AudioFormat
+from agentgraph.errors import ConnectionClosed
 from agentgraph.transports.base import Transport
 from agentgraph.transports.console import StdinLines
 
@@ -191,6 +192,8 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
             hub.observers.append(recorder)
         try:
             await _run_session(opts, spec, compiled, backend, transport, hub, console)
+        except ConnectionClosed as exc:  # unreachable or refused: say what to do instead
+            raise connect_failure(backend, exc) from None
         finally:
             restore_signals()
             if recorder is not None:

