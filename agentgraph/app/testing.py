@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from agentgraph.app.backend import Backend, open_backend
-from agentgraph.app.eventdata import display_name
+from agentgraph.app.eventdata import display_name, redact_secrets, redact_text
 from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.app.testcases import TestCase, TestReport, TestResult, check_turn, load_tests
 from agentgraph.audio import AudioFormat
@@ -177,6 +177,14 @@ async def run_one(
             await pump.stop()
             await player.close()
     result.duration_s = time.perf_counter() - started
+    return redact_result(result, frozenset(getattr(compiled.spec, "secrets", ()) or ()))
+
+
+def redact_result(result: TestResult, secrets: frozenset[str]) -> TestResult:
+    """Mask secrets in a result's lines before anything prints or serialises them (the
+    console, JUnit XML): a tool's arguments or an expectation may quote one."""
+    result.transcript[:] = [redact_secrets(redact_text(t), secrets) for t in result.transcript]
+    result.failures[:] = [redact_secrets(redact_text(f), secrets) for f in result.failures]
     return result
 
 

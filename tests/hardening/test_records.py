@@ -184,3 +184,21 @@ def test_serve_records_one_folder_per_call(tmp_path: Path) -> None:
     records.close()
     assert "hello [redacted]" in (tmp_path / "rtc_1" / "transcript.txt").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["_CA_2", "rtc_1"]
+
+
+def test_junit_never_carries_a_secret(tmp_path: Path) -> None:
+    from agentgraph.app.testcases import TestReport, TestResult
+    from agentgraph.app.testing import redact_result
+
+    result = TestResult(
+        "reads the key",
+        failures=[f"turn 1: expected tool output {SECRET!r}"],
+        transcript=[f"  tool: echo_env({json.dumps({'v': SECRET})})", f"agent: {SECRET}"],
+    )
+    report = TestReport(tmp_path / "g.tests.yaml", tmp_path / "g.yaml")
+    report.results.append(redact_result(result, SECRETS))
+    report.write_junit(tmp_path / "junit.xml")
+    xml = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+    assert "[redacted]" in xml
+    assert not any(spelling in xml for spelling in _spellings())
+    assert "Gr&#252;&#223;e" not in xml and "Grüße" not in xml
