@@ -11,7 +11,22 @@ if [ -n "$missing" ]; then
   [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
   echo "setup: installing Debian packages:" $missing
   $sudo_cmd apt-get update -qq
+  # Packages such as kamailio start a system service on install (port 5060); tests run
+  # their own instances, so keep services from starting while we install.
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo_cmd tee /usr/sbin/policy-rc.d >/dev/null
+    $sudo_cmd chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  [ -z "$made_policy" ] || $sudo_cmd rm -f /usr/sbin/policy-rc.d
+fi
+# A kamailio system service (if one was ever started) would hold 5060: stop and disable it.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled kamailio >/dev/null 2>&1; then
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+  $sudo_cmd systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
