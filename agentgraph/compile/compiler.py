@@ -20,8 +20,10 @@ from agentgraph.plugins import GUARDRAIL_GROUP, TOOL_GROUP, load_entry, load_ref
 from agentgraph.realtime import (
     ApprovalPolicy,
     FunctionTool,
+    Greeting,
     GuardrailFunctionOutput,
     Handoff,
+    ModelSettings,
     RealtimeAgent,
     RealtimeOutputGuardrail,
     end_call,
@@ -29,16 +31,20 @@ from agentgraph.realtime import (
     handoff,
     instruction_guardrail,
     make_transfer_call,
+    normalize_model_settings,
 )
 from agentgraph.spec import Spec, check_approvals, parse_condition
 from agentgraph.spec.models import (
+    SEMANTIC_VAD_DROPPED,
     ApprovalRule,
     BuiltinToolUse,
+    GreetingSpec,
     GuardrailSpec,
     HandoffSpec,
     NoTurnDetection,
     SemanticVad,
     ServerVad,
+    ToolChoiceFunction,
     ToolSpec,
 )
 
@@ -120,10 +126,13 @@ class CompiledGraph:
         name: the graph's name.
         starting_agent: the agent the session starts with.
         agents: every agent by name.
-        run_config: a `RealtimeRunConfig` dict: `{"model_settings": {...}}` (flat shape).
+        run_config: a `RealtimeRunConfig` dict: `{"model_settings": {...}}` (flat shape,
+            what a Python user writes) and the graph's `greeting`.
         model: the model backend choice.
         sip: SIP settings, or None when the graph has no `sip` section.
         spec: the validated spec it came from (secrets, warnings, positions).
+        model_settings: the same settings, typed and normalised once at compile time
+            (`ModelSettings`); use this rather than parsing `run_config` again.
     """
 
     name: str
@@ -133,6 +142,7 @@ class CompiledGraph:
     model: ModelChoice
     sip: SipSettings | None
     spec: Spec = field(repr=False)
+    model_settings: ModelSettings = field(default_factory=ModelSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +197,28 @@ def approval_policy(
 def turn_detection_wire(
     td: SemanticVad | ServerVad | NoTurnDetection | str | None,
 ) -> dict[str, Any] | None:
-    """The GA `turn_detection` object (None for manual turns)."""
+    """The GA `turn_detection` object (None for manual turns).
+
+    semantic_vad's server_vad-only keys (threshold, prefix_padding_ms,
+    silence_duration_ms) are dropped here; validation already warned (AG114).
+    """
     if td is None or isinstance(td, (NoTurnDetection, str)):
         return None
-    wire = td.model_dump(exclude_none=True)
+    drop = set(SEMANTIC_VAD_DROPPED) if isinstance(td, SemanticVad) else set()
+    wire = td.model_dump(exclude_none=True, exclude=drop)
     if wire["type"] == "vad":
         wire["type"] = "server_vad"
     return wire
+
+
+def _greeting(value: str | GreetingSpec | None) -> Greeting | None:
+    """A YAML greeting as the runtime's `Greeting` (text said word for word, or
+    instructions for the first response)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return Greeting(text=value)
+    return Greeting(text=value.text, instructions=value.instructions)
 
 
 def _where(section: str, name: str) -> str:
@@ -312,11 +337,12 @@ def _guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
 
 
 def _model_settings(spec: Spec) -> dict[str, Any]:
+    """The session-wide settings in the SDK's flat shape (what a Python user writes)."""
     g = spec.graph
     settings: dict[str, Any] = {
         "model_name": g.model.name,
         "voice": g.voice,
-        "modalities": ["audio"],
+        "modalities": list(g.modalities or ["audio"]),
         "input_audio_format": g.audio.input_format,
         "output_audio_format": g.audio.output_format,
     }
@@ -326,6 +352,20 @@ def _model_settings(spec: Spec) -> dict[str, Any]:
         settings["turn_detection"] = turn_detection_wire(g.turn_detection)
     if g.noise_reduction is not None:
         settings["input_audio_noise_reduction"] = {"type": g.noise_reduction}
+    if g.speed is not None:
+        settings["speed"] = g.speed
+    if isinstance(g.tool_choice, ToolChoiceFunction):
+        settings["tool_choice"] = {"type": "function", "name": g.tool_choice.function}
+    elif g.tool_choice is not None:
+        settings["tool_choice"] = g.tool_choice
+    if g.max_output_tokens is not None:
+        settings["max_output_tokens"] = g.max_output_tokens
+    if g.tracing is not None:
+        settings["tracing"] = (
+            g.tracing if isinstance(g.tracing, str) else g.tracing.model_dump(exclude_none=True)
+        )
+    if g.prompt is not None:
+        settings["prompt"] = g.prompt.model_dump(exclude_none=True)
     return settings
 
 
@@ -389,6 +429,7 @@ def compile_graph(spec: Spec) -> CompiledGraph:
             output_guardrails=[guards[x] for x in a.guardrails],
             handoff_description=a.handoff_description,
             turn_detection=turn_detection_wire(a.turn_detection),
+            greeting=_greeting(a.greeting),
         )
     for name, a in g.agents.items():
         edges: list[RealtimeAgent | Handoff] = []
@@ -403,11 +444,16 @@ def compile_graph(spec: Spec) -> CompiledGraph:
                 edges.append(agents[edge])
         agents[name].handoffs = edges
     api_key = g.model.api_key or None
+    flat = _model_settings(spec)
+    run_config: dict[str, Any] = {"model_settings": flat}
+    if g.greeting is not None:
+        run_config["greeting"] = _greeting(g.greeting)
     return CompiledGraph(
         name=g.name,
         starting_agent=agents[spec.start],
         agents=agents,
-        run_config={"model_settings": _model_settings(spec)},
+        run_config=run_config,
+        model_settings=normalize_model_settings(flat),
         model=ModelChoice(
             provider=g.model.provider, name=g.model.name, base_url=g.model.base_url, api_key=api_key
         ),

@@ -33,6 +33,10 @@ VOICE_NAMES = (
     "verse",
     "marin",
     "cedar",
+    # The seed document's voices that gpt-realtime lacks; the engine speaks them too.
+    "fable",
+    "onyx",
+    "nova",
 )
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful, friendly voice assistant running offline. Keep answers short."

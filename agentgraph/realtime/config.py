@@ -16,6 +16,7 @@ modality or key raises `ModelSettingsError` here, before any connection is made.
 from __future__ import annotations
 
 import difflib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
@@ -26,6 +27,7 @@ from agentgraph.realtime.greeting import Greeting, GreetingLike, normalize_greet
 from agentgraph.realtime.guardrails import RealtimeOutputGuardrail
 
 __all__ = [
+    "GA_VOICES",
     "VOICES",
     "ModelSettings",
     "ModelSettingsError",
@@ -35,7 +37,27 @@ __all__ = [
     "normalize_run_config",
 ]
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+#: The voices gpt-realtime offers.
+GA_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+#: Every voice accepted: gpt-realtime's plus the seed document's fable, onyx and nova
+#: (the embedded engine speaks them; gpt-realtime rejects them).
+VOICES = (*GA_VOICES, "fable", "onyx", "nova")
+#: What semantic_vad takes on gpt-realtime; other keys (the seed writes threshold,
+#: prefix_padding_ms, silence_duration_ms) are dropped with one warning naming them.
+_SEMANTIC_KEYS = frozenset({"type", "eagerness", "create_response", "interrupt_response"})
+_log = logging.getLogger("agentgraph.realtime")
+_WARNED: set[tuple[str, ...]] = set()
 _TURN_TYPES = {"server_vad": "server_vad", "vad": "server_vad", "semantic_vad": "semantic_vad"}
 _MANUAL = frozenset({"none", "manual", "off"})
 _EAGERNESS = ("low", "medium", "high", "auto")
@@ -207,6 +229,18 @@ def _turn_detection(value: object) -> dict[str, Any] | None:
     td["type"] = _TURN_TYPES[kind]
     if "eagerness" in td and td["eagerness"] not in _EAGERNESS:
         raise _fail("semantic_vad eagerness", td["eagerness"], _EAGERNESS)
+    if td["type"] == "semantic_vad":
+        dropped = sorted(k for k in td if k not in _SEMANTIC_KEYS)
+        if dropped:
+            # gpt-realtime rejects the whole session.update for these (and the agent would
+            # run without instructions and tools): drop them, say so once per process.
+            if tuple(dropped) not in _WARNED:
+                _WARNED.add(tuple(dropped))
+                _log.warning(
+                    "semantic_vad does not take %s; dropped (use server_vad to tune them)",
+                    ", ".join(dropped),
+                )
+            td = {k: v for k, v in td.items() if k in _SEMANTIC_KEYS}
     return td
 
 

@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     "AG110": "session-wide setting used per agent",
     "AG111": "YAML feature not allowed (tags, recursive aliases, non-scalar keys)",
     "AG112": "secret written literally in the graph file",
+    "AG113": "voice that gpt-realtime does not offer",
+    "AG114": "setting that semantic_vad does not take (dropped)",
     "AG201": "start agent does not exist",
     "AG202": "handoff target does not exist",
     "AG203": "tool does not exist",

@@ -16,30 +16,63 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "GA_VOICES",
+    "SEMANTIC_VAD_DROPPED",
     "VOICES",
     "AgentSpec",
     "ApprovalRule",
     "AudioSpec",
     "BuiltinToolUse",
     "Graph",
+    "GreetingSpec",
     "GuardrailSpec",
     "HandoffSpec",
     "MatchSpec",
     "ModelSpec",
     "NoTurnDetection",
     "PromptFile",
+    "PromptRef",
     "SemanticVad",
     "ServerVad",
     "SipOpenAISpec",
     "SipSpec",
+    "ToolChoiceFunction",
     "ToolSpec",
+    "TracingSpec",
     "TranscriptionSpec",
     "TurnDetection",
 ]
 
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
+#: The voices gpt-realtime offers.
+GA_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
+#: Every voice accepted: gpt-realtime's and the seed document's (fable, onyx, nova), which
+#: the embedded engine speaks; validation warns that gpt-realtime lacks the last three.
+VOICES = (*GA_VOICES, "fable", "onyx", "nova")
 Voice = Literal[
-    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar"
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+    "fable",
+    "onyx",
+    "nova",
 ]
 AudioFormatName = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 BuiltinName = Literal["end_call", "transfer_call"]
@@ -95,6 +128,11 @@ class TranscriptionSpec(_Model):
     prompt: str | None = None
 
 
+#: server_vad settings that semantic_vad does not take on gpt-realtime; accepted (the seed
+#: document writes them) and dropped with one warning naming them.
+SEMANTIC_VAD_DROPPED = ("threshold", "prefix_padding_ms", "silence_duration_ms")
+
+
 class SemanticVad(_Model):
     """Turn detection that waits until the caller sounds finished."""
 
@@ -102,6 +140,15 @@ class SemanticVad(_Model):
     eagerness: Literal["low", "medium", "high", "auto"] = "auto"
     create_response: bool = True
     interrupt_response: bool = True
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Accepted for server_vad compatibility; dropped."
+    )
+    prefix_padding_ms: int | None = Field(
+        None, ge=0, description="Accepted for server_vad compatibility; dropped."
+    )
+    silence_duration_ms: int | None = Field(
+        None, ge=0, description="Accepted for server_vad compatibility; dropped."
+    )
 
 
 class ServerVad(_Model):
@@ -198,6 +245,46 @@ class GuardrailSpec(_Model):
     )
 
 
+class GreetingSpec(_Model):
+    """What the agent says first: exactly one of text or instructions."""
+
+    text: str | None = Field(None, min_length=1, description="Said word for word.")
+    instructions: str | None = Field(
+        None, min_length=1, description="Guidance for the first response; the model words it."
+    )
+
+
+Greeting = Annotated[
+    str | GreetingSpec,
+    Field(
+        description="Spoken before the caller says anything: text said word for word, or "
+        "{instructions: ...} for the model to word it."
+    ),
+]
+
+
+class ToolChoiceFunction(_Model):
+    """Make the model call this one tool."""
+
+    function: str = Field(description="The tool's name.")
+
+
+class TracingSpec(_Model):
+    """Tracing in the OpenAI dashboard, with names to find the calls by."""
+
+    workflow_name: str | None = None
+    group_id: str | None = None
+    metadata: dict[str, str] | None = None
+
+
+class PromptRef(_Model):
+    """A reusable prompt stored at OpenAI (dashboard prompts), by id."""
+
+    id: str = Field(pattern=r"^pmpt_[A-Za-z0-9_-]+$", description="e.g. pmpt_abc123.")
+    version: str | None = None
+    variables: dict[str, str] | None = None
+
+
 class PromptFile(_Model):
     """Instructions read from a file, relative to the graph file."""
 
@@ -220,6 +307,9 @@ class AgentSpec(_Model):
     guardrails: list[str] = Field(default_factory=list)
     handoffs: list[str | HandoffSpec] = Field(default_factory=list)
     turn_detection: TurnDetection | None = None
+    greeting: Greeting | None = Field(
+        None, description="What this agent says first when it starts the conversation."
+    )
 
 
 class SipOpenAISpec(_Model):
@@ -280,6 +370,31 @@ class Graph(_Model):
         "absent: the server's default (server_vad).",
     )
     noise_reduction: Literal["near_field", "far_field"] | None = None
+    speed: float | None = Field(
+        None, ge=0.25, le=1.5, description="How fast the agent speaks (1.0 is normal)."
+    )
+    modalities: list[Literal["audio", "text"]] | None = Field(
+        None,
+        min_length=1,
+        description="What the agent answers with: [audio] (speech with a transcript, the "
+        "default) or [text].",
+    )
+    tool_choice: Literal["auto", "none", "required"] | ToolChoiceFunction | None = Field(
+        None, description="auto (default), none, required, or {function: tool_name}."
+    )
+    max_output_tokens: Annotated[int, Field(ge=1, le=4096)] | Literal["inf"] | None = Field(
+        None, description="Longest reply in tokens (1-4096), or inf (the default)."
+    )
+    tracing: Literal["auto"] | TracingSpec | None = Field(
+        None, description="auto, or {workflow_name, group_id, metadata}; absent: off."
+    )
+    prompt: PromptRef | None = Field(
+        None, description="A stored OpenAI prompt to use, by id (OpenAI only)."
+    )
+    greeting: Greeting | None = Field(
+        None,
+        description="What the start agent says first (an agent's own greeting wins).",
+    )
     start: str | None = Field(None, description="The first agent; default: the first listed.")
     variables: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Values for {{name}} placeholders in instructions."

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import string
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from agentgraph.spec.condition import ConditionError, parse_condition
+from agentgraph.spec.approvals import ToolParams, check_approval, param_names
 from agentgraph.spec.files import FileProblem, inside, read_text_file
-from agentgraph.spec.findings import Finding, Pos, did_you_mean
+from agentgraph.spec.findings import did_you_mean
 from agentgraph.spec.loader import Document, PathKey
 from agentgraph.spec.models import (
+    GA_VOICES,
+    SEMANTIC_VAD_DROPPED,
     AgentSpec,
     ApprovalRule,
     BuiltinToolUse,
     Graph,
+    GreetingSpec,
     HandoffSpec,
     NoTurnDetection,
     PromptFile,
+    SemanticVad,
+    ToolChoiceFunction,
     ToolSpec,
 )
 
@@ -42,8 +45,6 @@ __all__ = [
     "param_names",
 ]
 
-#: A tool's parameters: their names, or the JSON Schema of the arguments object.
-ToolParams = Collection[str] | Mapping[str, Any]
 
 #: Stands in for a list item or name that pass 1 already reported; pass 2 skips it.
 SENTINEL = "\x00"
@@ -99,6 +100,7 @@ def check_graph(
     }
     _check_sip(doc, graph)
     _check_model(doc, graph)
+    _check_session(doc, graph)
     _warn_graph_shape(doc, graph, start)
     return start, instructions
 
@@ -132,94 +134,6 @@ def _check_tools(doc: Document, graph: Graph, known: Mapping[str, ToolParams]) -
             )
         if isinstance(tool.approval, ApprovalRule):
             check_approval(doc, tool.approval, (*path, "approval"), known.get(name))
-
-
-def param_names(
-    params: ToolParams | None,
-) -> tuple[frozenset[str] | None, Mapping[str, Any] | None]:
-    """Parameter names, and the JSON Schema when `params` is one (else None)."""
-    if params is None:
-        return None, None
-    if isinstance(params, Mapping):
-        props = params.get("properties")
-        return frozenset(props if isinstance(props, Mapping) else ()), params
-    return frozenset(params), None
-
-
-def check_approval(
-    doc: Document, rule: ApprovalRule, path: PathKey, tool_params: ToolParams | None
-) -> None:
-    """Check one approval rule: the condition parses (typed by the tool's parameter schema
-    when known) and `when`/`message` name only real parameters (when they are known)."""
-    params, schema = param_names(tool_params)
-    names: dict[str, int] = {}
-    if rule.when is not None:
-        try:
-            names = dict(parse_condition(rule.when, schema).names)
-        except ConditionError as exc:
-            _add_at(
-                doc,
-                "AG206",
-                f"approval condition: {exc}",
-                (*path, "when"),
-                exc.offset,
-                hints=("e.g. when: \"time < '09:00' or time > '17:00'\"",),
-            )
-    if params is not None:
-        for name, offset in names.items():
-            if name not in params:
-                _add_at(
-                    doc,
-                    "AG207",
-                    f"approval condition uses '{name}', which is not a parameter of this tool",
-                    (*path, "when"),
-                    offset,
-                    hints=did_you_mean(name, params, what="parameters"),
-                )
-    if rule.message is not None:
-        try:
-            fields = [f for _, f, _, _ in string.Formatter().parse(rule.message) if f]
-        except ValueError as exc:
-            doc.add(
-                "AG107",
-                f"approval message: {exc}",
-                (*path, "message"),
-                hints=("write {name} for an argument and {{ or }} for a literal brace",),
-            )
-            return
-        if params is not None:
-            for field in fields:
-                base = re.split(r"[.\[]", field, maxsplit=1)[0]
-                if base not in params:
-                    doc.add(
-                        "AG207",
-                        f"approval message uses '{{{base}}}', which is not a "
-                        "parameter of this tool",
-                        (*path, "message"),
-                        hints=did_you_mean(base, params, what="parameters"),
-                    )
-
-
-def _add_at(
-    doc: Document, code: str, message: str, path: PathKey, offset: int, hints: tuple[str, ...] = ()
-) -> None:
-    """A finding pointing inside a one-line scalar at character `offset` of its value."""
-    finding = doc.finding(code, message, path, hints=hints)
-    pos = finding.pos
-    if pos is not None and pos.line == pos.end_line and pos.line <= len(doc.lines):
-        first = doc.lines[pos.line - 1][pos.col - 1 : pos.col]
-        col = pos.col + offset + (1 if first in ("'", '"') else 0)
-        finding = Finding(
-            code=finding.code,
-            message=finding.message,
-            file=finding.file,
-            pos=Pos(pos.line, col, pos.line, col + 1),
-            path=finding.path,
-            hints=finding.hints,
-            source_line=finding.source_line,
-            secrets=finding.secrets,
-        )
-    doc.findings.append(finding)
 
 
 def _check_guardrails(doc: Document, graph: Graph) -> None:
@@ -450,6 +364,60 @@ def _check_model(doc: Document, graph: Graph) -> None:
         )
     if graph.model.api_key:
         _warn_literal(doc, graph.model.api_key, ("model", "api_key"))
+
+
+def _check_session(doc: Document, graph: Graph) -> None:
+    """Voices gpt-realtime lacks, dropped semantic_vad keys, tool_choice, greetings."""
+    if graph.voice not in GA_VOICES and graph.model.provider != "local":
+        doc.add(
+            "AG113",
+            f"gpt-realtime has no voice '{graph.voice}'; only the embedded engine speaks it",
+            ("voice",),
+            severity="warning",
+            hints=(
+                f"on OpenAI use one of {', '.join(GA_VOICES)}; or set model: {{provider: local}}",
+            ),
+        )
+    places: list[tuple[PathKey, object]] = [(("turn_detection",), graph.turn_detection)]
+    places += [(("agents", n, "turn_detection"), a.turn_detection) for n, a in graph.agents.items()]
+    places += [(("agents", n, "greeting"), a.greeting) for n, a in graph.agents.items()]
+    places.append((("greeting",), graph.greeting))
+    for path, value in places:
+        if isinstance(value, SemanticVad):
+            dropped = [k for k in SEMANTIC_VAD_DROPPED if getattr(value, k) is not None]
+            if dropped:
+                doc.add(
+                    "AG114",
+                    f"semantic_vad does not take {', '.join(dropped)}; "
+                    f"{'it is' if len(dropped) == 1 else 'they are'} dropped",
+                    path,
+                    severity="warning",
+                    hints=(
+                        "semantic_vad takes eagerness, create_response and "
+                        "interrupt_response; use type: server_vad to tune silence and threshold",
+                    ),
+                )
+        elif isinstance(value, GreetingSpec) and (value.text is None) == (
+            value.instructions is None
+        ):
+            doc.add(
+                "AG104" if value.text is None else "AG103",
+                "a greeting has exactly one of text (said word for word) or instructions",
+                path,
+                hints=("e.g. greeting: Hello, how can I help? (text is the short form)",),
+            )
+    choice = graph.tool_choice
+    if isinstance(choice, ToolChoiceFunction):
+        names = (
+            set(graph.tools) | set(BUILTIN_PARAMS) | {handoff_tool_name(a) for a in graph.agents}
+        )
+        if choice.function not in names:
+            doc.add(
+                "AG203",
+                f"tool_choice names '{choice.function}', which is not a tool of this graph",
+                ("tool_choice", "function"),
+                hints=did_you_mean(choice.function, names, what="tools"),
+            )
 
 
 def _warn_literal(doc: Document, value: str, path: PathKey) -> None:

@@ -65,6 +65,10 @@ VOICES: dict[str, VoiceSpec] = {
     "verse": VoiceSpec("en+m6", 50),
     "marin": VoiceSpec("en-us+f1", 58),
     "cedar": VoiceSpec("en-us+m7", 42),
+    # Voices of the seed document (earlier OpenAI TTS) that the engine accepts as well.
+    "fable": VoiceSpec("en-gb-x-rp+m5", 48),
+    "onyx": VoiceSpec("en-us+m4", 32),
+    "nova": VoiceSpec("en-us+f2", 62),
 }
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
