@@ -130,7 +130,6 @@ def session_config(compiled: Any, audio_format: AudioFormat) -> dict[str, Any]:
     settings["input_audio_format"] = audio_format.value
     settings["output_audio_format"] = audio_format.value
     config["model_settings"] = settings
-    config["raw_model_events"] = True  # response boundaries for the turn watcher
     return config
 
 

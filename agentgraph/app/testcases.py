@@ -17,7 +17,6 @@ from typing import Any
 from agentgraph.app.eventdata import display_name
 from agentgraph.errors import SpecError
 from agentgraph.spec.testfile import EXPECTATIONS, SpokenTurn, TurnSpec, validate_tests_file
-from agentgraph.transports.turns import raw_type
 
 __all__ = [
     "TestCase",
@@ -198,32 +197,24 @@ def _matches(expected: Any, actual: Any) -> bool:
 
 
 def _function_calls(events: list[Any]) -> list[tuple[str, dict[str, Any]]]:
-    """Function calls the model made in these events (from raw output items)."""
+    """Function calls the model made in these events (every call ends in one `tool_end`,
+    run, rejected or failed)."""
     calls = []
     for e in events:
-        if raw_type(e) != "response.output_item.done":
+        if getattr(e, "type", "") != "tool_end":
             continue
-        data = e.data
-        item = data.get("item") if isinstance(data, dict) else getattr(data, "item", None)
-        if isinstance(item, dict) and item.get("type") == "function_call":
-            try:
-                args = json.loads(item.get("arguments") or "{}")
-            except ValueError:
-                args = {}
-            calls.append((str(item.get("name", "")), args if isinstance(args, dict) else {}))
+        try:
+            args = json.loads(e.arguments or "{}")
+        except ValueError:
+            args = {}
+        calls.append((str(e.tool_name), args if isinstance(args, dict) else {}))
     return calls
 
 
 def _approval_requests(events: list[Any], tools: dict[str, Any]) -> list[str]:
     """Tools that asked for an approval: operator requests, and calls whose policy asks
     the caller (the session then has the model put the question to the caller)."""
-    asked = [e.tool_name for e in events if getattr(e, "type", "") == "tool_approval_required"]
-    for name, args in _function_calls(events):
-        tool = tools.get(name)
-        policy = getattr(tool, "approval", None)
-        if policy is not None and policy.by == "caller" and policy.applies(args):
-            asked.append(name)
-    return asked
+    return [e.tool_name for e in events if getattr(e, "type", "") == "approval_asked"]
 
 
 def check_turn(

@@ -21,7 +21,7 @@ from typing import Any
 from agentgraph.audio import AudioFormat, resample_pcm16
 from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
 from agentgraph.transports.base import PlaybackTracker, PlayoutBuffer, TransportSession
-from agentgraph.transports.turns import TurnWatcher, raw_type
+from agentgraph.transports.turns import TurnWatcher
 
 __all__ = ["EventPump", "FilePlayer"]
 
@@ -205,11 +205,7 @@ class EventPump:
                     self.player.push(event.item_id, event.content_index, event.audio)
                 elif kind == "audio_interrupted" and self.player is not None:
                     self.player.interrupt()
-                if kind == "raw_model_event":
-                    # keep only finished output items (function calls) for inspection
-                    if raw_type(event) == "response.output_item.done":
-                        self.events.append(event)
-                elif kind != "audio_delta":
+                if kind not in ("audio_delta", "raw_model_event"):
                     self.events.append(event)
                 self.watcher.feed(event, self._loop.time())
                 self._changed.set()

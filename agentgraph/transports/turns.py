@@ -7,9 +7,9 @@ guardrail retry, then the spoken reply), so "a response finished" is not enough.
 
 `TurnWatcher` is a pure state machine fed session events with explicit times:
 
-- work in flight: a model response (from `raw_model_event` `response.created`/`.done`,
-  when the session forwards raw events), a tool (`tool_start` -> `tool_end`), an operator
-  approval (`tool_approval_required` -> the call's `tool_end`), or the caller speaking;
+- work in flight: a model response (`response_started` -> `response_done`), a tool
+  (`tool_start` -> `tool_end`), an operator approval (`tool_approval_required` -> the
+  call's `tool_end`), or the caller speaking;
 - a follow-up is expected after `tool_end`, `handoff` and `guardrail_tripped` until the
   agent produces output again;
 - the agent has answered once it produced output (audio or transcript) since the caller's
@@ -21,6 +21,8 @@ guardrail retry, then the spoken reply), so "a response finished" is not enough.
 from __future__ import annotations
 
 from typing import Any
+
+from agentgraph.realtime import events as se
 
 __all__ = ["TurnWatcher", "raw_type"]
 
@@ -67,12 +69,13 @@ class TurnWatcher:
         """Update from one session event."""
         kind = str(getattr(event, "type", ""))
         self.last_activity = now
+        if isinstance(event, se.RealtimeResponseStartedEvent):
+            self.responses_active += 1
+            return
+        if isinstance(event, se.RealtimeResponseDoneEvent):
+            self.responses_active = max(0, self.responses_active - 1)
+            return
         if kind == "raw_model_event":
-            raw = raw_type(event)
-            if raw == "response.created":
-                self.responses_active += 1
-            elif raw == "response.done":
-                self.responses_active = max(0, self.responses_active - 1)
             return
         if kind in _OUTPUT_EVENTS:
             self.follow_up_expected = False

@@ -9,8 +9,11 @@ from agentgraph.transports.turns import TurnWatcher
 AGENT = RealtimeAgent(name="a", instructions="x")
 
 
-def raw(kind: str) -> ev.RealtimeRawModelEvent:
-    return ev.RealtimeRawModelEvent(data={"type": kind})
+def raw(kind: str) -> ev.RealtimeResponseStartedEvent | ev.RealtimeResponseDoneEvent:
+    """Response boundaries are typed session events (no raw wire events needed)."""
+    if kind == "response.created":
+        return ev.RealtimeResponseStartedEvent(response_id="r")
+    return ev.RealtimeResponseDoneEvent(response_id="r", status="completed")
 
 
 def test_tool_call_answer_spans_two_responses() -> None:
