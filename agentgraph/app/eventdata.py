@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import html
 import json
+import logging
 import re
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "display_name",
     "event_to_dict",
     "event_type",
+    "redact_logs",
     "redact_secrets",
     "redact_text",
     "redact_value",
@@ -107,6 +109,34 @@ def redact_value(value: Any, secrets: frozenset[str]) -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(v, secrets) for v in value]
     return value
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, secrets: frozenset[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact_secrets(redact_text(record.getMessage()), self.secrets)
+        record.msg, record.args = message, None
+        if record.exc_info and record.exc_info[1] is not None:  # tracebacks quote values
+            record.exc_text = redact_secrets(
+                redact_text(logging.Formatter().formatException(record.exc_info)), self.secrets
+            )
+            record.exc_info = None
+        return True
+
+
+def redact_logs(secrets: frozenset[str]) -> None:
+    """Mask secrets in every log line this process prints (the handlers of the root logger,
+    or Python's last-resort stderr handler when none is configured)."""
+    handlers = [*logging.getLogger().handlers, logging.lastResort]
+    for handler in handlers:
+        if handler is None:
+            continue
+        for old in [f for f in handler.filters if isinstance(f, _RedactingFilter)]:
+            handler.removeFilter(old)
+        handler.addFilter(_RedactingFilter(secrets))
 
 
 def event_to_dict(event: object) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from agentgraph.app.approvals import OperatorApprovals
 from agentgraph.app.backend import Backend, connect_failure, open_backend
 from agentgraph.app.console import ConsoleMode, ConsoleRenderer
+from agentgraph.app.eventdata import redact_logs
 from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.app.records import SessionRecorder, new_run_dir
 from agentgraph.app.shutdown import interrupt_on_termination
@@ -155,6 +156,7 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     spec, compiled = load_spec(opts.graph)
     restore_signals = interrupt_on_termination()  # SIGTERM/SIGHUP close records like Ctrl-C
     secrets = frozenset(getattr(spec, "secrets", ()) or ())
+    redact_logs(secrets)  # warnings and tracebacks in the log never show a secret
     transport = build_transport(opts, manual_turns=_manual_turns(compiled))
     console = ConsoleRenderer(
         opts.console, out=out, secrets=secrets, caller_transcripts=_transcribes(compiled)

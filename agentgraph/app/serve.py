@@ -24,6 +24,7 @@ from typing import Any
 
 import click
 
+from agentgraph.app.eventdata import redact_logs
 from agentgraph.errors import UsageError
 
 __all__ = ["ServeOptions", "serve_graph"]
@@ -182,6 +183,7 @@ async def serve_graph(
 
             url, api_key, mode = await _model_backend(opts, compiled, stack)
             secrets = frozenset(getattr(getattr(compiled, "spec", None), "secrets", ()) or ())
+            redact_logs(secrets)  # log lines (session failures etc.) never show a secret
             observer = on_event or _printer(opts.quiet, secrets)
             records = _call_records(opts, secrets, loop, stack)
 

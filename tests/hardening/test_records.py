@@ -202,3 +202,24 @@ def test_junit_never_carries_a_secret(tmp_path: Path) -> None:
     assert "[redacted]" in xml
     assert not any(spelling in xml for spelling in _spellings())
     assert "Gr&#252;&#223;e" not in xml and "Grüße" not in xml
+
+
+def test_log_lines_and_tracebacks_never_show_a_secret() -> None:
+    script = (
+        "import logging, sys\n"
+        "from agentgraph.app.eventdata import redact_logs\n"
+        "secret = sys.argv[1]\n"
+        "redact_logs(frozenset({secret}))\n"
+        "log = logging.getLogger('agentgraph.transports.sip.sessions')\n"
+        "log.warning('call CA1: session failed: %s', {'key': secret})\n"
+        "try:\n"
+        "    raise ValueError(secret)\n"
+        "except ValueError:\n"
+        "    log.exception('tool failed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, SECRET], capture_output=True, text=True, timeout=60
+    )
+    assert "session failed" in done.stderr and "ValueError" in done.stderr
+    assert "[redacted]" in done.stderr
+    assert not any(spelling in done.stderr for spelling in _spellings())
