@@ -171,6 +171,7 @@ async def serve_graph(
         codecs=tuple(c.upper() for c in sip.codecs) if sip is not None else ("PCMU", "PCMA"),
         rate_per_s=rate,
         rate_burst=2 * rate,
+        auth=tuple((u.user, u.secret) for u in getattr(sip, "auth", None) or ()),
     )
     rtp_ports = _port_range(opts.rtp_ports or getattr(sip, "rtp_ports", None))
     async with contextlib.AsyncExitStack() as stack:

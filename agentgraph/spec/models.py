@@ -321,6 +321,13 @@ class SipOpenAISpec(_Model):
     project_id: str | None = None
 
 
+class SipUser(_Model):
+    """A caller or trunk allowed to call in with SIP digest authentication."""
+
+    user: str = Field(min_length=1)
+    secret: str = Field(min_length=1, description="The password; use ${...}.", repr=False)
+
+
 class SipSpec(_Model):
     """Answering phone calls directly as a SIP user agent (and/or via OpenAI)."""
 
@@ -344,6 +351,10 @@ class SipSpec(_Model):
     )
     rate_limit: int = Field(
         200, ge=0, description="SIP datagrams per second from one address (0: no limit)."
+    )
+    auth: list[SipUser] = Field(
+        default_factory=list,
+        description="When set, new calls must authenticate (SIP digest) as one of these.",
     )
     routes: dict[str, str] = Field(
         default_factory=dict, description="Dialled number -> the agent that answers."

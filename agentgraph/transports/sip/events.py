@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agentgraph.transports.sip.sdp import NegotiatedMedia
 
@@ -49,6 +49,9 @@ class SipConfig:
     max_half_open: int | None = None
     rate_per_s: float = 200.0
     rate_burst: float = 400.0
+    # digest users (user, secret) new INVITEs must authenticate as; empty: no challenge
+    auth: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    auth_realm: str = "agentgraph"
 
     @property
     def public_host(self) -> str:

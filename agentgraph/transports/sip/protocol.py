@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agentgraph.errors import InvalidState, ProtocolError
+from agentgraph.transports.sip.digest import DigestVerifier
 from agentgraph.transports.sip.events import (
     Addr,
     CallConfirmed,
@@ -144,6 +145,9 @@ class SipServerProtocol:
         names = {c.upper() for c in config.codecs}
         self._codecs = tuple(c for c in CODECS if c.name in names) or CODECS
         self._limiter = SourceLimiter(config.rate_per_s, config.rate_burst)
+        self._verifier = (
+            DigestVerifier(config.auth_realm, dict(config.auth)) if config.auth else None
+        )
         self.draining = False
         # INVITEs refused before answering, by reason ("capacity", "half-open",
         # "draining", "not allowed"); the metrics count them.
@@ -304,6 +308,8 @@ class SipServerProtocol:
             self._receive_reinvite(req, addr, key, now)
             return
         frm = parse_name_addr(req.headers.get("From") or "")
+        if self._verifier is not None and not self._authenticated(req, addr, now):
+            return
         existing = self._calls.get(req.call_id)
         if existing is not None:
             if existing.invite_key == key:  # retransmitted after our 2xx: repeat it
@@ -367,6 +373,19 @@ class SipServerProtocol:
                 codecs=self._codecs,
             )[1].codec.name
         self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr, codec))
+
+    def _authenticated(self, req: SipRequest, addr: Addr, now: float) -> bool:
+        """Digest check of a new INVITE (`sip.auth`); a stateless 401 when it fails."""
+        assert self._verifier is not None
+        header = req.headers.get("Authorization") or req.headers.get("Proxy-Authorization")
+        ok, stale, _user = self._verifier.verify(header, req.method, req.uri, now)
+        if ok:
+            return True
+        if header:
+            self._refuse("bad credentials")
+        challenge = self._verifier.challenge(now, stale=stale)
+        self._tx.reply(req, addr, 401, headers=[("WWW-Authenticate", challenge)])
+        return False
 
     def _read_offer(
         self, req: SipRequest, addr: Addr, key: str, now: float
