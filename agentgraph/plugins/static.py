@@ -18,7 +18,8 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from agentgraph.plugins.signature import ToolSignature, parse_docstring
+from agentgraph.plugins.signature import ToolSignature
+from agentgraph.signatures import parse_docstring
 
 __all__ = ["static_signature"]
 
@@ -113,9 +114,10 @@ def _branches(node: ast.expr) -> list[dict[str, Any]]:
 
 
 def _is_context(arg: ast.arg) -> bool:
+    """As `agentgraph.signatures`: the first parameter annotated `ToolContext`."""
     ann = arg.annotation
     text = ast.unparse(ann) if ann is not None else ""
-    return text.strip("'\"").endswith("ToolContext") or arg.arg in ("ctx", "context")
+    return text.strip("'\"").endswith("ToolContext")
 
 
 def _describe(fn: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> ToolSignature:

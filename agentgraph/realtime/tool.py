@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import inspect
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import pydantic
 
 from agentgraph.realtime.approval import ApprovalPolicy
 from agentgraph.realtime.tool_executor import DEFAULT_TOOL_TIMEOUT_S, run_sync_tool
+from agentgraph.signatures import function_schema, parse_docstring
 
 if TYPE_CHECKING:
     from agentgraph.realtime.agent import RealtimeAgent
@@ -158,97 +158,8 @@ def tool_output_to_str(value: Any) -> str:
         return str(value)
 
 
-_ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters)\s*:\s*$")
-_SECTION_HEADER = re.compile(r"^\s*[A-Z][A-Za-z ]*:\s*$")
-_ARG_LINE = re.compile(r"^\s*(\*{0,2}\w+)\s*(\([^)]*\))?\s*:\s*(.*)$")
-
-
-def parse_google_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into (description, {param: description}).
-
-    Args:
-        doc: the raw docstring, or None.
-    """
-    if not doc:
-        return "", {}
-    lines = inspect.cleandoc(doc).splitlines()
-    description: list[str] = []
-    params: dict[str, str] = {}
-    in_args = False
-    current: str | None = None
-    base_indent = 0
-    seen_section = False
-    for line in lines:
-        if _ARGS_HEADER.match(line):
-            in_args, seen_section, current = True, True, None
-            continue
-        if _SECTION_HEADER.match(line) and not line.startswith((" ", "\t")):
-            in_args, seen_section, current = False, True, None
-            continue
-        if in_args:
-            if not line.strip():
-                continue
-            indent = len(line) - len(line.lstrip())
-            match = _ARG_LINE.match(line)
-            if match and (current is None or indent <= base_indent):
-                current = match.group(1).lstrip("*")
-                base_indent = indent
-                params[current] = match.group(3).strip()
-            elif current is not None:
-                params[current] = (params[current] + " " + line.strip()).strip()
-        elif not seen_section:
-            description.append(line)
-    return "\n".join(description).strip(), params
-
-
-def _first_param_is_context(sig: inspect.Signature, hints: dict[str, Any]) -> bool:
-    params = list(sig.parameters.values())
-    if not params:
-        return False
-    hint = hints.get(params[0].name, params[0].annotation)
-    return hint is ToolContext or (isinstance(hint, str) and hint.endswith("ToolContext"))
-
-
-def _build_args_model(
-    func: Callable[..., Any], name: str, param_docs: dict[str, str], skip_first: bool
-) -> type[pydantic.BaseModel]:
-    sig = inspect.signature(func)
-    try:
-        hints = get_type_hints(func)
-    except Exception:  # unresolvable forward refs: fall back to raw annotations
-        hints = {}
-    fields: dict[str, Any] = {}
-    for index, param in enumerate(sig.parameters.values()):
-        if index == 0 and skip_first:
-            continue
-        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            continue
-        annotation = hints.get(param.name, param.annotation)
-        if annotation is inspect.Parameter.empty:
-            annotation = Any
-        default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[param.name] = (
-            annotation,
-            pydantic.Field(default, description=param_docs.get(param.name) or None),
-        )
-    model_name = "".join(part.title() for part in re.split(r"\W+", name) if part) + "Args"
-    return pydantic.create_model(
-        model_name or "ToolArgs",
-        __config__=pydantic.ConfigDict(extra="forbid"),
-        **fields,
-    )
-
-
-def _strict_schema(model: type[pydantic.BaseModel]) -> dict[str, Any]:
-    schema = model.model_json_schema()
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        if isinstance(prop, dict):
-            prop.pop("title", None)
-    schema.setdefault("properties", {})
-    schema["type"] = "object"
-    schema["additionalProperties"] = False
-    return schema
+# The docstring-to-schema path is shared with validation (`agentgraph.signatures`).
+parse_google_docstring = parse_docstring
 
 
 def _format_validation_error(tool_name: str, exc: pydantic.ValidationError) -> str:
@@ -269,15 +180,9 @@ def _make_tool(
     approval: ApprovalPolicy | None,
 ) -> FunctionTool:
     name = name_override or func.__name__
-    description, param_docs = parse_google_docstring(func.__doc__)
-    sig = inspect.signature(func)
-    try:
-        hints = get_type_hints(func)
-    except Exception:
-        hints = {}
-    takes_context = _first_param_is_context(sig, hints)
-    args_model = _build_args_model(func, name, param_docs, takes_context)
-    schema = _strict_schema(args_model)
+    shape = function_schema(func, name)
+    description, schema = shape.description, shape.parameters
+    args_model, takes_context = shape.args_model, shape.takes_context
     is_async = inspect.iscoroutinefunction(func)
     field_names = list(args_model.model_fields)
 

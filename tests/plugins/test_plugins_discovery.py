@@ -93,13 +93,15 @@ def test_describe_function_signature() -> None:
     assert sig.name == "lookup" and sig.description == "Look up a forecast."
     props = sig.parameters["properties"]
     assert props["city"] == {"type": "string", "description": "where."}
-    assert props["units"] == {
-        "enum": ["c", "f"],
-        "description": "celsius or fahrenheit, as one letter.",
-    }
-    assert props["days"] == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
+    assert props["units"]["enum"] == ["c", "f"]
+    assert props["units"]["description"] == "celsius or fahrenheit, as one letter."
+    assert props["days"]["anyOf"] == [{"type": "integer"}, {"type": "null"}]
     assert sig.parameters["required"] == ["city"]
     assert sig.param_names == {"city", "units", "days", "tags"}
+    # one docstring-to-schema path: validation sees exactly what the model is sent
+    from agentgraph.realtime import function_tool
+
+    assert sig.parameters == function_tool(lookup).params_json_schema
 
 
 def test_describe_function_tool_uses_its_schema() -> None:
