@@ -55,7 +55,10 @@ class OpenAISipCall:
 
 
 class AttachedCallTransport(Transport):
-    """The sideband socket carries no audio: greet, then follow events until it closes."""
+    """The sideband socket carries no audio: greet, then follow events until it closes.
+
+    A session with a greeting of its own (the agent's or the graph's) asked for it when it
+    connected; the generic first response is only for agents without one."""
 
     audio_format = AudioFormat.G711_ULAW
 
@@ -63,7 +66,7 @@ class AttachedCallTransport(Transport):
         self.greet = greet
 
     async def run(self, session: TransportSession) -> None:
-        if self.greet:
+        if self.greet and getattr(session, "greeting", None) is None:
             await session.generate_response()  # type: ignore[attr-defined]
         async for event in session:
             if (
