@@ -54,18 +54,24 @@ def _terminal_colors() -> bool:
     return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def format_call(tool_name: str, arguments: str | dict[str, Any]) -> str:
-    """`book_appointment(date="2026-12-01", time="18:00")` from JSON arguments."""
+def format_call(tool_name: str, arguments: str | dict[str, Any], *, full: bool = False) -> str:
+    """`book_appointment(date="2026-12-01", time="18:00")` from JSON arguments.
+
+    Args:
+        full: show every argument in full (approval prompts); otherwise long calls are
+            clipped for the running view.
+    """
+    clip = (lambda text: text) if full else _clip
     args: Any = arguments
     if isinstance(arguments, str):
         try:
             args = json.loads(arguments) if arguments.strip() else {}
         except ValueError:
-            return f"{tool_name}({_clip(arguments)})"
+            return f"{tool_name}({clip(redact_text(arguments))})"
     if not isinstance(args, dict):
-        return f"{tool_name}({_clip(json.dumps(args))})"
+        return f"{tool_name}({clip(redact_text(json.dumps(args)))})"
     inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in args.items())
-    return f"{tool_name}({_clip(redact_text(inner))})"
+    return f"{tool_name}({clip(redact_text(inner))})"
 
 
 def _clip(text: str, limit: int = _MAX_RESULT_CHARS) -> str:
@@ -205,14 +211,26 @@ class ConsoleRenderer:
                 mark = "<-" if getattr(event, "ok", True) else "<- failed"
                 return f"  {mark} {event.tool_name}: {_clip(redact_text(str(event.output)))}"
             case "tool_approval_required":
-                return f"  ? approval needed: {format_call(event.tool_name, event.arguments)}"
+                call = format_call(event.tool_name, event.arguments, full=True)
+                return f"  ? approval {getattr(event, 'approval_id', '')} needed: {call}"
+            case "approval_decided":
+                verdict = "approved" if event.approved else "denied"
+                how = f" ({_clip(event.answer, 60)!r})" if event.answer else ""
+                return (
+                    f"  {'✓' if event.approved else '✗'} approval {event.approval_id} "
+                    f"{verdict} by {event.answered_by}{how}: {event.tool_name}"
+                )
             case "handoff":
                 return (
                     f"  => handoff: {display_name(event.from_agent)} -> "
                     f"{display_name(event.to_agent)}"
                 )
             case "guardrail_tripped":
-                return f"  ! guardrail {event.guardrail_name} tripped: {_clip(event.message)}"
+                blocked = _clip(redact_text(getattr(event, "text", "")))
+                return (
+                    f"  ! guardrail {event.guardrail_name} blocked (not said): {blocked}\n"
+                    f"  ! said instead: {_clip(event.message)}"
+                )
             case "audio_interrupted":
                 return None  # see on_interrupted: it knows how much the caller heard
             case "speech_started":

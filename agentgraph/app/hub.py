@@ -11,7 +11,7 @@ out to observers (console, session records).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from agentgraph.app.eventdata import display_name, event_type
@@ -174,18 +174,22 @@ class ObservedSession:
         """The real session."""
         return self._session
 
-    async def send_audio(self, audio: bytes, *, commit: bool = False) -> None:
+    def send_audio(self, audio: bytes, *, commit: bool = False) -> Awaitable[None]:
+        """Like the session's: sent at once, awaiting the result is optional."""
         if audio:
             self._hub.caller_audio(audio)
         if commit:
-            await self._session.send_audio(audio, commit=True)
+            done: Awaitable[None] = self._session.send_audio(audio, commit=True)
             self._hub.caller_turn_ended()
-        else:
-            await self._session.send_audio(audio)
+            return done
+        result: Awaitable[None] = self._session.send_audio(audio)
+        return result
 
-    async def send_message(self, text: str) -> None:
+    def send_message(self, text: str) -> Awaitable[None]:
+        """Like the session's: sent at once (the seed calls it without `await`)."""
         self._hub.caller_text(text)
-        await self._session.send_message(text)
+        result: Awaitable[None] = self._session.send_message(text)
+        return result
 
     async def interrupt(self) -> None:
         await self._session.interrupt()

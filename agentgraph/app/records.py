@@ -220,16 +220,26 @@ class SessionRecorder:
                         "ok": bool(getattr(event, "ok", True)),
                     }
                 )
-            case "tool_approval_required":
+            case "approval_decided":  # every kind: caller, operator, app, policy, timeout
                 self.approvals.append(
                     {
+                        "id": event.approval_id,
                         "tool": event.tool_name,
                         "arguments": redact_text(event.arguments),
-                        "message": redact_text(event.message),
+                        "question": redact_text(event.question),
+                        "by": event.by,
+                        "approved": bool(event.approved),
+                        "answered_by": event.answered_by,
+                        "answer": redact_text(event.answer),
                     }
                 )
             case "guardrail_tripped":
                 self.counts["guardrail_trips"] += 1
+                blocked = str(getattr(event, "text", "")).strip()
+                if blocked:
+                    self._transcript.write(
+                        f"{self._agent or 'agent'} [blocked, not said]: {blocked}\n"
+                    )
             case "audio_interrupted":
                 self.counts["interruptions"] += 1
             case "error":

@@ -433,20 +433,20 @@ async def _engine_process(timeout_s: float = 60.0) -> AsyncIterator[str]:
 
 def _approvals(mode: str) -> Any:
     """Who answers `by: operator` approvals: nobody (deny), everyone (approve), or the
-    person at this console (ask: a y/N prompt per request on stderr, answered on stdin)."""
+    person at this console (ask: one prompt at a time on stderr, answered `y ID` on stdin)."""
     from agentgraph.transports.sip.sessions import auto_approvals
 
     if mode != "ask":
         return auto_approvals(mode)
-    from agentgraph.app.approvals import OperatorApprovals
+    from agentgraph.app.approvals import OperatorApprovals, OperatorDesk
     from agentgraph.transports.console import StdinLines
 
-    lines: list[StdinLines] = []
+    desks: list[OperatorDesk] = []  # one desk for every call: answers name its ids
 
     def factory(call_id: str, session: Any) -> Any:
-        if not lines:
-            lines.append(StdinLines())
-        return OperatorApprovals(session, lines[0], out=sys.stderr).on_event
+        if not desks:
+            desks.append(OperatorDesk(StdinLines(), out=sys.stderr))
+        return OperatorApprovals(session, desks[0].lines, desk=desks[0]).on_event
 
     return factory
 

@@ -600,6 +600,7 @@ class EngineProtocol:
             today=self._today,
             tool_choice=options.get("tool_choice", self.session["tool_choice"]),
             response_instructions=instructions if isinstance(instructions, str) else None,
+            response_metadata=options.get("metadata"),
         )
 
     def _after_response(self, response: ResponseStream, now: float) -> None:

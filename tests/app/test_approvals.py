@@ -1,4 +1,4 @@
-"""Operator approvals on the console: `Approve transfer(target=…)? [y/N]`, default deny."""
+"""Operator approvals on the console: `approval 1: transfer(target=…)`, `y 1`, default deny."""
 
 from __future__ import annotations
 
@@ -33,9 +33,9 @@ def test_operator_says_yes(tmp_path: Path) -> None:
         "Can I talk to a person?\nsip:frontdesk@127.0.0.1\ny\n/quit\n", timeout=60
     )
     assert proc.returncode == 0, err
-    assert 'Approve transfer(target="Sip:frontdesk@127.0.0.1")? [y/N] ' in out
+    assert "approval 1: transfer(target=" in out and "answer: y 1 / n 1 [n]" in out
     # approved: the transfer tool really ran (and explains there is no phone call here)
-    assert '  -> transfer(target="Sip:frontdesk@127.0.0.1")' in out
+    assert "  -> transfer(target=" in out
     assert "not on a phone call" in out
 
 
@@ -53,7 +53,7 @@ def test_no_answer_means_no(tmp_path: Path) -> None:
 
     threading.Thread(target=read, daemon=True).start()
     deadline = time.monotonic() + 30
-    while "(no answer: denied)" not in "".join(seen) and time.monotonic() < deadline:
+    while "(no answer: approval 1 denied)" not in "".join(seen) and time.monotonic() < deadline:
         time.sleep(0.05)  # nobody answers the prompt
     proc.stdin.write("/quit\n")
     proc.stdin.flush()
@@ -62,7 +62,7 @@ def test_no_answer_means_no(tmp_path: Path) -> None:
     time.sleep(0.2)
     out, err = "".join(seen), proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == 0, err
-    assert "[y/N] (no answer: denied)" in out
+    assert "[n] (no answer: approval 1 denied)" in out
     assert "  -> transfer(" not in out
     assert "<- failed transfer" in out
 
@@ -71,5 +71,5 @@ def test_end_of_input_means_no(tmp_path: Path) -> None:
     proc = start(tmp_path)
     out, err = proc.communicate("Can I talk to a person?\nsip:frontdesk@127.0.0.1\n", timeout=60)
     assert proc.returncode == 0, err
-    assert "[y/N] (no operator input: denied)" in out
+    assert "[n] (no operator input: approval 1 denied)" in out
     assert "  -> transfer(" not in out

@@ -227,15 +227,10 @@ def test_numbers(text: str, value: float) -> None:
 def test_guardrail_feedback_is_spoken_not_the_same_answer_again() -> None:
     dlg = Dialogue()
     dlg.user("What's the weather in Tokyo?")
-    dlg.history.append(
-        Turn(
-            "system",
-            "Your previous answer was stopped by a guardrail: "
-            "I can't quote prices on the phone. Answer the caller again and "
-            "follow this rule.",
-        )
-    )
-    assert dlg.decide().text == "I can't quote prices on the phone."
+    dlg.history.append(Turn("system", "Your previous answer was blocked by a rule."))
+    # the runtime says what to say as response metadata, not in a sentence to parse
+    metadata = {"agentgraph": "guardrail", "guardrail_message": "I can't quote prices."}
+    assert dlg.decide(response_metadata=metadata).text == "I can't quote prices."
 
 
 def test_filler_while_a_tool_is_slow() -> None:

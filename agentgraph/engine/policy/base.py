@@ -54,6 +54,7 @@ class PolicyContext:
     today: dt.date
     tool_choice: str | dict[str, Any] = "auto"
     response_instructions: str | None = None
+    response_metadata: dict[str, Any] | None = None  # the client's response.metadata
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,16 +141,10 @@ class RulesPolicy:
         if literal:
             return Decision(text=literal)
         history = ctx.history
-        if history and history[-1].role == "system":
-            # A guardrail stopped the last answer (the runtime adds its rule as a system
-            # message): say the rule's message instead of repeating the same answer.
-            m = re.search(
-                r"stopped by a guardrail: (.+?)\.? Answer the caller again",
-                history[-1].text,
-                re.DOTALL,
-            )
-            if m:
-                return Decision(text=m.group(1).strip().rstrip(".") + ".")
+        metadata = ctx.response_metadata or {}
+        if metadata.get("agentgraph") == "guardrail" and metadata.get("guardrail_message"):
+            # A guardrail blocked the last answer: say its configured message instead.
+            return Decision(text=str(metadata["guardrail_message"]))
         if ctx.response_instructions and re.search(
             r"\b(still working|one moment|filler)\b", ctx.response_instructions, re.IGNORECASE
         ):
@@ -465,7 +459,12 @@ def _answer_as_value(key: str, schema: dict[str, Any], words: list[str]) -> Any:
     cleaned = re.sub(r"\s+please$", "", cleaned)
     if not cleaned or len(cleaned.split()) > 8 or set(cleaned.split()) <= (YES | NO):
         return None
+    if slot_kind(key, schema) == "city":
+        m = re.search(r"\b(?:to|in|at|from|near)\s+(.+)$", cleaned)
+        cleaned = m.group(1) if m else cleaned
     if slot_kind(key, schema) in ("name", "city"):
+        if len(cleaned.split()) > 3:
+            return None  # a sentence, not a name: ask again
         return " ".join(w.capitalize() for w in cleaned.split())
     return cleaned
 
