@@ -2,8 +2,9 @@
 
     python examples/python/weather_agent.py "What's the weather in Lisbon?"
 
-Shaped like the OpenAI Agents SDK realtime API; drop the EmbeddedEngine and the
-model_config to talk to gpt-realtime with OPENAI_API_KEY instead.
+Shaped like the OpenAI Agents SDK realtime API. With no OPENAI_API_KEY, `runner.run()`
+starts the embedded offline engine for the session (one log line says so); with the key
+set, the same code talks to gpt-realtime.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from agentgraph.engine import EmbeddedEngine
 from agentgraph.realtime import RealtimeAgent, RealtimeRunner, function_tool
 
 
@@ -35,20 +35,19 @@ async def main(question: str) -> None:
         starting_agent=agent,
         config={"model_settings": {"model_name": "gpt-realtime", "voice": "marin"}},
     )
-    async with EmbeddedEngine() as engine:
-        session = await runner.run(model_config={"url": engine.url, "api_key": "local"})
-        async with session:
-            await session.send_message(question)
-            audio_bytes = 0
-            async for event in session:
-                match event.type:
-                    case "tool_start":
-                        print(f"  -> {event.tool_name}({event.arguments})")
-                    case "audio_delta":
-                        audio_bytes += len(event.audio)
-                    case "transcript_done":
-                        print(f"agent: {event.transcript}  ({audio_bytes / 48:.0f} ms of audio)")
-                        break
+    session = await runner.run()
+    async with session:
+        await session.send_message(question)
+        audio_bytes = 0
+        async for event in session:
+            match event.type:
+                case "tool_start":
+                    print(f"  -> {event.tool.name}({event.arguments})")
+                case "audio_delta":
+                    audio_bytes += len(event.audio)
+                case "transcript_done":
+                    print(f"agent: {event.transcript}  ({audio_bytes / 48:.0f} ms of audio)")
+                    break
 
 
 if __name__ == "__main__":
