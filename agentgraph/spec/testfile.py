@@ -41,8 +41,12 @@ class _Model(BaseModel):
 class ToolCallExpectation(_Model):
     """A tool call the model must make (args: a subset of its arguments)."""
 
-    name: str
-    args: dict[str, Any] = Field(default_factory=dict)
+    name: str = Field(description="The tool's name.")
+    args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Arguments it must have (others may be there too).",
+        examples=[{"city": "Tokyo"}],
+    )
 
 
 class Expectations(_Model):
@@ -82,16 +86,24 @@ ExpectationName = Literal[
 class SpokenTurn(_Model):
     """Caller audio made by the engine's speech synthesis."""
 
-    say: str
+    say: str = Field(description="The words to speak.")
 
 
 class TurnSpec(_Model):
     """One caller turn: `user:` text or `audio:` (a WAV file or {say: ...}), and what
     must happen in the agent's answer."""
 
-    user: str | None = None
-    audio: str | SpokenTurn | None = None
-    expect: list[ExpectationName | Expectations] | Expectations = Field(default_factory=list)
+    user: str | None = Field(None, description="What the caller types.", examples=["Monday"])
+    audio: str | SpokenTurn | None = Field(
+        None,
+        description="A WAV file (relative to this file), or {say: text} spoken by the engine.",
+        examples=[{"say": "What is the weather in Paris?"}],
+    )
+    expect: list[ExpectationName | Expectations] | Expectations = Field(
+        default_factory=list,
+        description="What must happen in the answer, one key per item.",
+        examples=[[{"says": "Tokyo"}, {"within_ms": 5000}]],
+    )
 
 
 class TestSpec(_Model):
@@ -99,14 +111,14 @@ class TestSpec(_Model):
 
     __test__ = False  # not a pytest class
 
-    name: str
+    name: str = Field(description="Shown in the results and JUnit.")
     mocks: dict[str, Any] = Field(
         default_factory=dict, description="tool name -> the output it returns instead of running."
     )
     operator: Literal["approve", "reject"] = Field(
         "reject", description="How the operator answers approval requests."
     )
-    turns: list[TurnSpec] = Field(min_length=1)
+    turns: list[TurnSpec] = Field(min_length=1, description="The caller's turns, in order.")
 
 
 class TestsFile(_Model):
@@ -117,7 +129,7 @@ class TestsFile(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, title="agentgraph conversation tests")
 
     graph: str | None = Field(None, description="The graph under test, relative to this file.")
-    tests: list[TestSpec] = Field(min_length=1)
+    tests: list[TestSpec] = Field(min_length=1, description="The tests of this file.")
 
 
 @cache
