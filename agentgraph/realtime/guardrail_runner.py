@@ -41,7 +41,7 @@ class GuardrailRunner:
     def __init__(self, host: SessionHost, audio: AgentAudio) -> None:
         self.host = host
         self.audio = audio
-        self._chars: dict[str, int] = {}
+        self._text: dict[str, str] = {}  # item -> transcript so far
         self._next: dict[tuple[str, int], int] = {}
         self._checked: dict[tuple[str, int], int] = {}
         self._running: dict[str, int] = {}  # item -> checks in flight
@@ -56,8 +56,9 @@ class GuardrailRunner:
         guardrails = self.guardrails()
         if not guardrails or item_id in self.tripped:
             return
-        total = self._chars.get(item_id, 0) + len(delta)
-        self._chars[item_id] = total
+        text = self._text.get(item_id, "") + delta
+        self._text[item_id] = text
+        total = len(text)
         sentence_end = delta.rstrip().endswith(_SENTENCE_END)
         due = []
         for index, guardrail in enumerate(guardrails):
@@ -77,18 +78,20 @@ class GuardrailRunner:
             return False
         if not guardrails:
             return True
-        total = len(self.host.history.text_of(item_id))
+        self._text[item_id] = transcript
+        total = len(transcript)
         due = [i for i in range(len(guardrails)) if self._checked.get((item_id, i), -1) < total]
         self._run(item_id, due, guardrails)
         if self._running.get(item_id):
             self._held_done[item_id] = transcript
             return False
+        self.forget(item_id)
         return True
 
     def _run(self, item_id: str, due: list[int], guardrails: list[RealtimeOutputGuardrail]) -> None:
         if not due:
             return
-        text = self.host.history.text_of(item_id)
+        text = self._text.get(item_id, "")
         agent = self.host.agent
         for index in due:
             self._checked[(item_id, index)] = len(text)
@@ -132,6 +135,7 @@ class GuardrailRunner:
             held = self._held_done.pop(item_id, None)
             if held is not None and item_id not in self.tripped:
                 self.host.emit(se.RealtimeTranscriptDoneEvent(item_id=item_id, transcript=held))
+                self.forget(item_id)
 
     def _trip(
         self, item_id: str, guardrail: RealtimeOutputGuardrail, text: str, info: object
@@ -141,7 +145,7 @@ class GuardrailRunner:
         self._held_done.pop(item_id, None)
         # Only the configured message is ever said; output_info is for logs.
         message = guardrail.message or DEFAULT_BLOCKED_MESSAGE
-        full = host.history.text_of(item_id) or text
+        full = self._text.get(item_id) or text
         host.cancel_response()
         self.audio.cut_item(item_id)
         host.emit(
@@ -167,7 +171,7 @@ class GuardrailRunner:
 
     def forget(self, item_id: str) -> None:
         """Drop bookkeeping of a finished item (keeps memory flat on long calls)."""
-        self._chars.pop(item_id, None)
+        self._text.pop(item_id, None)
         for index in range(len(self.guardrails())):
             self._next.pop((item_id, index), None)
             self._checked.pop((item_id, index), None)
