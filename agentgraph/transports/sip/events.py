@@ -12,9 +12,12 @@ __all__ = [
     "CallConfirmed",
     "CallEnded",
     "CallMedia",
+    "CallProgress",
     "DtmfReceived",
     "IncomingCall",
     "MessageDropped",
+    "Registered",
+    "RegistrationFailed",
     "SipConfig",
     "SipEvent",
     "TransferResult",
@@ -121,6 +124,31 @@ class TransferResult:
 
 
 @dataclass(frozen=True, slots=True)
+class CallProgress:
+    """Our outgoing call is ringing (180) or has early media (183)."""
+
+    call_id: str
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The registrar accepted our REGISTER for `aor` for `expires_s` seconds."""
+
+    aor: str
+    expires_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationFailed:
+    """The registrar refused us (or never answered)."""
+
+    aor: str
+    status: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class MessageDropped:
     """A datagram was ignored; the shell logs `reason`."""
 
@@ -136,4 +164,7 @@ SipEvent = (
     | DtmfReceived
     | TransferResult
     | MessageDropped
+    | CallProgress
+    | Registered
+    | RegistrationFailed
 )

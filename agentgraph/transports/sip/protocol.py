@@ -68,6 +68,7 @@ from agentgraph.transports.sip.transaction import (
     ServerTransaction,
     TransactionLayer,
 )
+from agentgraph.transports.sip.uac import Uac
 
 __all__ = [
     "CallConfirmed",
@@ -125,6 +126,9 @@ class _Call:
     ok_expires_at: float = 0.0
     awaiting_answer: bool = False  # we offered in the 2xx; the answer comes in the ACK
     bye_after_ack: bool = False
+    outbound: bool = False  # we placed it (uac.py)
+    credentials: tuple[str, str] | None = None  # answers 401/407 to our requests
+    auth_tried: frozenset[str] = frozenset()  # methods already re-sent with credentials
 
 
 def _token() -> str:
@@ -152,6 +156,7 @@ class SipServerProtocol:
         # INVITEs refused before answering, by reason ("capacity", "half-open",
         # "draining", "not allowed"); the metrics count them.
         self.refused: dict[str, int] = {}
+        self.uac = Uac(self)
 
     # --- drains -------------------------------------------------------------------------
 
@@ -196,7 +201,7 @@ class SipServerProtocol:
 
     def next_deadline(self) -> float | None:
         """The earliest time `handle_timeout()` has work to do, or None."""
-        times = self._tx.deadlines()
+        times = self._tx.deadlines() + self.uac.deadlines()
         for call in self._calls.values():
             if call.ok is not None:
                 times.append(min(call.ok_retransmit_at, call.ok_expires_at))
@@ -620,13 +625,53 @@ class SipServerProtocol:
         call = self._calls.get(call_id)
         if call is None:
             return
-        if call.state is CallState.RINGING:
+        if call.outbound and call.state is CallState.RINGING:
+            self.uac.cancel(call, now)  # the 487 ends it
+        elif call.state is CallState.RINGING:
             self.reject(call_id, 480, now)
         elif call.state is CallState.ANSWERED:
             call.bye_after_ack = True  # §15: no BYE before the ACK (or its timeout)
         else:
             self._send_bye(call, now)
             self._end(call, "local hangup")
+
+    def dial(
+        self,
+        target: str,
+        *,
+        dest: Addr,
+        rtp_host: str,
+        rtp_port: int,
+        from_user: str = "agentgraph",
+        credentials: tuple[str, str] | None = None,
+        now: float,
+    ) -> str:
+        """Place a call to `target` (sip: URI) through `dest`; returns its call id.
+        `CallProgress`, then `CallConfirmed` (answered) or `CallEnded` (why not) follow."""
+        return self.uac.dial(
+            target,
+            dest=dest,
+            rtp_host=rtp_host,
+            rtp_port=rtp_port,
+            from_user=from_user,
+            credentials=credentials,
+            now=now,
+        )
+
+    def register(
+        self,
+        aor: str,
+        *,
+        registrar: Addr,
+        credentials: tuple[str, str] | None = None,
+        expires_s: int = 300,
+        now: float,
+    ) -> None:
+        """Register our Contact as `aor` and refresh it; `Registered` or
+        `RegistrationFailed` follow."""
+        self.uac.register(
+            aor, registrar=registrar, credentials=credentials, expires_s=expires_s, now=now
+        )
 
     def refer(self, call_id: str, target: str, now: float) -> None:
         """Ask the caller to transfer to `target` (RFC 3515); `TransferResult` follows.
@@ -683,6 +728,8 @@ class SipServerProtocol:
         return uri.host, uri.port or 5060
 
     def _receive_response(self, resp: SipResponse, addr: Addr, now: float) -> None:
+        if self.uac.receive_response(resp, now):
+            return
         try:
             tx = self._tx.match_response(resp, now)
         except KeyError:
@@ -696,7 +743,9 @@ class SipServerProtocol:
     def handle_timeout(self, now: float) -> None:
         """Run every timer due at `now` (retransmissions and expiries)."""
         t2 = self.config.t2_s
+        self.uac.handle_timeout(now)
         for ctx in self._tx.handle_timeout(now):
+            self.uac.transaction_timed_out(ctx)
             if ctx.method == "REFER":
                 self._events.append(TransferResult(ctx.call_id, 408, final=True))
         for call in list(self._calls.values()):

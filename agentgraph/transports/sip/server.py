@@ -29,9 +29,12 @@ from agentgraph.transports.sip.events import (
     CallConfirmed,
     CallEnded,
     CallMedia,
+    CallProgress,
     DtmfReceived,
     IncomingCall,
     MessageDropped,
+    Registered,
+    RegistrationFailed,
     SipConfig,
     SipEvent,
     TransferResult,
@@ -58,6 +61,8 @@ class SipCall:
         self.transfer_status: int | None = None
         self.prepared: Any = None  # what `SipServer.prepare` returned (e.g. a live session)
         self.started = False
+        self.outbound = False
+        self.ringing = False  # an outgoing call got 180/183
         self._server = server
         self._transfer_done: asyncio.Future[int] | None = None
 
@@ -188,6 +193,9 @@ class SipServer:
         self.failed_calls = 0
         self.answered_calls = 0  # calls where the caller heard agent audio
         self.refused_unprepared = 0  # 503 because `prepare` failed (no model)
+        self.registration: Registered | RegistrationFailed | None = None
+        self.registrations = 0  # successful REGISTERs, refreshes included
+        self.registration_changed = asyncio.Event()
         self._port_cursor: int | None = None
         self.timing = SendTiming()
         self.rtp_packets_sent = 0
@@ -328,6 +336,19 @@ class SipServer:
                 call = self.calls.get(call_id)
                 if call is not None:
                     call._transfer_event(event)
+            case CallProgress(call_id=call_id):
+                call = self.calls.get(call_id)
+                if call is not None:
+                    call.ringing = True
+            case Registered(aor=aor, expires_s=expires):
+                self.registration = event
+                self.registrations += 1
+                self.registration_changed.set()
+                log.info("registered as %s for %d s", aor, expires)
+            case RegistrationFailed(aor=aor, status=status, reason=reason):
+                self.registration = event
+                self.registration_changed.set()
+                log.warning("registration of %s failed: %d %s", aor, status, reason)
             case MessageDropped(reason=reason, addr=addr):
                 log.info("dropped SIP datagram from %s:%s: %s", addr[0], addr[1], reason)
 
@@ -382,6 +403,79 @@ class SipServer:
             self._finish(incoming.call_id, "cancelled")
             return
         self._flush()
+
+    # --- outgoing --------------------------------------------------------------------
+
+    def register(
+        self,
+        aor: str,
+        registrar: Addr,
+        *,
+        credentials: tuple[str, str] | None = None,
+        expires_s: int = 300,
+    ) -> None:
+        """REGISTER as `aor` at `registrar` and keep refreshing (`registration` says how
+        it went; `registration_changed` is set on every answer)."""
+        self.core.register(
+            aor, registrar=registrar, credentials=credentials, expires_s=expires_s, now=self._now()
+        )
+        self._flush()
+
+    async def dial(
+        self,
+        target: str,
+        via: Addr,
+        *,
+        from_user: str = "agentgraph",
+        credentials: tuple[str, str] | None = None,
+        ring_timeout_s: float = 30.0,
+    ) -> SipCall:
+        """Call `target` (a sip: URI) through `via` (the trunk or the callee).
+
+        Returns once the call is answered (`call.started`; `on_call` runs it) or has
+        failed (`call.ended` set; `call.end_reason` says "busy", "no answer",
+        "declined", "unauthorized" or "failed: <status> <reason>").
+        """
+        assert self._loop is not None
+        rand = secrets.randbits(64)
+        stream = RtpStream(
+            ssrc=rand & 0xFFFFFFFF, sequence=(rand >> 32) & 0xFFFF, timestamp=rand >> 32
+        )
+        transport, _ = await self._loop.create_datagram_endpoint(
+            lambda: stream, sock=self._rtp_socket()
+        )
+        stream.connection_made(transport)
+        stream.signaling_host = via[0]
+        stream.on_heard = self._heard
+        call_id = self.core.dial(
+            target,
+            dest=via,
+            rtp_host=self.config.advertise or self.rtp_host,
+            rtp_port=stream.local_port,
+            from_user=from_user,
+            credentials=credentials,
+            now=self._now(),
+        )
+        user = target.split(":", 1)[-1].split("@", 1)[0]
+        incoming = IncomingCall(call_id, f"sip:{from_user}@{self.config.public_host}", user, via)
+        self._pending[call_id] = stream
+        call = self.calls[call_id] = SipCall(self, incoming, stream)
+        call.outbound = True
+        self._flush()
+        try:
+            await asyncio.wait_for(self._answered_or_ended(call), ring_timeout_s)
+        except TimeoutError:
+            self.protocol_hangup(call_id)  # CANCEL; the 487 ends it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(call.ended.wait(), 5)
+            if not call.ended.is_set():
+                self._finish(call_id, "no answer")
+        return call
+
+    @staticmethod
+    async def _answered_or_ended(call: SipCall) -> None:
+        while not call.started and not call.ended.is_set():
+            await asyncio.sleep(0.02)
 
     def _rtp_socket(self) -> socket.socket:
         """A UDP socket for one call's RTP, in `rtp_ports` when set (even ports)."""
@@ -460,6 +554,6 @@ class SipServer:
                 task.add_done_callback(self._tasks.discard)
             if reason in ("remote hangup", "local hangup", "transferred"):
                 self.completed_calls += 1
-            elif reason not in ("cancelled",):
+            elif reason not in ("cancelled", "busy", "no answer", "declined"):
                 self.failed_calls += 1
         log.info("call %s ended: %s", call_id, reason)

@@ -103,7 +103,11 @@ class TransactionLayer:
             branch = None
         tx = self.client[branch or ""]
         if resp.status < 200:
-            tx.retransmit_at = now + self.config.t2_s  # §17.1.2.2: proceeding uses T2
+            if tx.method == "INVITE":  # §17.1.1.2: proceeding, no more retransmissions;
+                # the caller's ring timeout (CANCEL) bounds the wait, Timer B is a backstop
+                tx.retransmit_at = tx.expires_at = now + 600.0
+            else:
+                tx.retransmit_at = now + self.config.t2_s  # §17.1.2.2: proceeding uses T2
             return None
         del self.client[branch or ""]
         return tx
