@@ -269,10 +269,9 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
             changes["description"] = spec.description
         if spec.timeout_s is not None:
             changes["timeout_s"] = spec.timeout_s
-        if spec.approval is not None:
-            changes["approval"] = approval_policy(spec.approval, target.params_json_schema)
-            if spec.approval == "never":
-                changes["needs_approval"] = False
+        if spec.approval == "never":
+            changes["approval"] = None
+            changes["needs_approval"] = False
         result: FunctionTool = dataclasses.replace(target, **changes) if changes else target
         return result
     if not callable(target):
@@ -285,10 +284,17 @@ def _compile_tool(name: str, spec: ToolSpec) -> FunctionTool:
         description_override=spec.description,
         timeout_s=spec.timeout_s,
     )
-    if spec.approval is not None:
-        policy = approval_policy(spec.approval, wrapped.params_json_schema)
-        wrapped = dataclasses.replace(wrapped, approval=policy)
     return wrapped
+
+
+def _with_approval(tool: FunctionTool, spec: ToolSpec) -> FunctionTool:
+    """The tool with its YAML approval rule, typed by the parameters it really has (the
+    rules were checked against them first, so parsing cannot fail here)."""
+    if spec.builtin is not None or spec.approval is None or spec.approval == "never":
+        return tool
+    return dataclasses.replace(
+        tool, approval=approval_policy(spec.approval, tool.params_json_schema)
+    )
 
 
 def _compile_guardrail(name: str, spec: GuardrailSpec) -> RealtimeOutputGuardrail:
@@ -408,11 +414,13 @@ def compile_graph(spec: Spec) -> CompiledGraph:
     g = spec.graph
     tools = {name: _compile_tool(name, t) for name, t in g.tools.items()}
     # The rules against the parameters the tools really have: a rule that names a
-    # parameter that does not exist stops here, before the first call.
+    # parameter that does not exist, or compares one with a literal of the wrong kind,
+    # stops here, before the first call.
     params: dict[str, Mapping[str, Any]] = {n: t.params_json_schema for n, t in tools.items()}
     problems = check_approvals(spec, params)
     if problems:
         raise SpecError(problems)
+    tools = {name: _with_approval(tool, g.tools[name]) for name, tool in tools.items()}
     guards = {name: _compile_guardrail(name, s) for name, s in g.guardrails.items()}
     agents: dict[str, RealtimeAgent] = {}
     for name, a in g.agents.items():

@@ -134,3 +134,54 @@ def test_compiled_rules_are_typed_by_the_tools_parameters() -> None:
     for late in ("17.30", "5:30 pm", "17:30", "8 am"):
         assert book.approval.applies({**base, "time": late}), late
     assert not book.approval.applies({**base, "time": "12.00"})
+
+
+TIMED = '''
+import datetime as dt
+from agentgraph.realtime import function_tool
+
+@function_tool
+def book(at: dt.time) -> str:
+    """Book."""
+    return "ok"
+'''
+
+
+def test_a_literal_of_the_wrong_kind_is_a_finding_at_validate_and_compile(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "timetools_h3.py").write_text(TIMED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = tmp_path / "t.yaml"
+    graph.write_text(
+        "version: 1\nname: t\ntools:\n"
+        '  book: {ref: "timetools_h3:book", approval: {when: "at > \'late\'"}}\n'
+        "agents: {a: {instructions: x, tools: [book]}}\n"
+    )
+    code, out = run(capsys, "validate", str(graph))
+    assert code == 1 and "error AG206: approval condition: 'late' is not a time" in out
+    with pytest.raises(SpecError) as info:
+        compile_graph(load_graph(graph))  # run/test/serve: a finding, never a traceback
+    assert [f.code for f in info.value.findings] == ["AG206"]
+
+
+def test_hostile_files_end_in_clean_findings_through_the_cli(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+        + "".join(
+            f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n"
+            for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+        )
+    )
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("".join("  " * i + f"k{i}:\n" for i in range(900)) + "  " * 900 + "v\n")
+    shadow = tmp_path / "shadow.yaml"
+    shadow.write_text("version: 1\nname: s\nagents: {a: {instructions: {file: /etc/shadow}}}\n")
+    for path, code in ((bomb, "AG111"), (deep, "AG111"), (shadow, "AG108")):
+        rc, out = run(capsys, "validate", str(path))
+        assert rc == 1 and f"error {code}" in out and "Traceback" not in out, out
+    rc, out = run(capsys, "validate", "/dev/zero")
+    assert rc == 2 and "AG001" in out and "not a regular file" in out

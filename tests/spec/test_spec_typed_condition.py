@@ -7,6 +7,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from agentgraph.spec import ConditionError, parse_condition
 
@@ -113,3 +115,42 @@ def test_null_checks_still_mean_presence() -> None:
 def test_not_cannot_turn_an_unreadable_value_into_a_skip() -> None:
     # fail closed at the top, not inside `not`: not (amount > 1000) with "lots" still asks
     assert parse_condition("not (amount <= 1000)", AMOUNT)({"amount": "lots"}) is True
+
+
+def _written(hour: int, minute: int, style: int) -> str:
+    """One way a model or caller writes the time hour:minute."""
+    h12 = hour % 12 or 12
+    suffix = "am" if hour < 12 else "pm"
+    return [
+        f"{hour:02d}:{minute:02d}",
+        f"{hour}.{minute:02d}",
+        f"{hour}h{minute:02d}",
+        f"{h12}:{minute:02d} {suffix}",
+        f"{h12}:{minute:02d}{suffix.upper()}",
+        f"{hour:02d}:{minute:02d}:00",
+    ][style]
+
+
+@given(
+    st.integers(0, 23),
+    st.integers(0, 59),
+    st.integers(0, 5),
+    st.sampled_from([None, STRING]),
+)
+def test_property_time_rules_follow_the_clock_not_the_spelling(
+    hour: int, minute: int, style: int, schema: dict[str, Any] | None
+) -> None:
+    minutes = hour * 60 + minute
+    expected = minutes < 9 * 60 or minutes > 17 * 60
+    assert parse_condition(OUT_OF_HOURS, schema)({"time": _written(hour, minute, style)}) is (
+        expected
+    )
+
+
+@given(st.one_of(st.text(max_size=12), st.none(), st.integers(), st.floats(allow_nan=True)))
+def test_property_a_value_is_either_read_right_or_the_rule_applies(value: Any) -> None:
+    # never a skip on garbage: the only False answers are for values read as a number <= 1000
+    result = parse_condition("amount > 1000", AMOUNT)({"amount": value})
+    if result is False:
+        assert isinstance(value, (int, float, str)) and not isinstance(value, bool)
+        assert float(str(value).replace(",", "")) <= 1000
