@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from importlib.metadata import entry_points
+from typing import Any, Protocol
 
 from agentgraph.errors import UsageError
 from agentgraph.models import OpenAIRealtimeSIPModel, OpenAIRealtimeWebSocketModel
@@ -38,8 +39,17 @@ from agentgraph.realtime.greeting import Greeting, normalize_greeting
 from agentgraph.realtime.playback import RealtimePlaybackTracker
 from agentgraph.realtime.session import RealtimeSession
 
-if TYPE_CHECKING:
-    from agentgraph.engine import EmbeddedEngine
+
+class LocalEngine(Protocol):
+    """What the runner needs of the embedded engine (`agentgraph.engine.EmbeddedEngine`)."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
 
 __all__ = ["ENGINE_URL_ENV", "RealtimeModelConfig", "RealtimeRunner"]
 
@@ -59,6 +69,8 @@ _MODEL_CONFIG_KEYS = frozenset(
 _PROVIDERS = ("auto", "openai", "local")
 #: A running embedded engine (`agentgraph engine serve`) that `provider: local` uses.
 ENGINE_URL_ENV = "AGENTGRAPH_ENGINE_URL"
+#: Entry point group naming the embedded engine class (pyproject.toml).
+ENGINE_ENTRY_POINTS = "agentgraph.engines"
 #: The engine wants a bearer token like OpenAI does; any value will do on loopback.
 LOCAL_KEY = "agentgraph-local"
 
@@ -154,7 +166,7 @@ class RealtimeRunner:
             greeting = normalize_greeting(self.starting_agent.greeting) or settings.greeting
         except ValueError as exc:
             raise ModelSettingsError(str(exc)) from None
-        engine: EmbeddedEngine | None = None
+        engine: LocalEngine | None = None
         if _is_local(provider, cfg, model):
             cfg["url"], engine = await _local_engine(cfg.get("url") or model.url, provider)
             cfg.setdefault("api_key", LOCAL_KEY)
@@ -191,16 +203,14 @@ def _is_local(provider: str, cfg: Mapping[str, Any], model: OpenAIRealtimeWebSoc
     return not (cfg.get("url") or model.url) and not _key(cfg, model)
 
 
-async def _local_engine(url: str | None, provider: str) -> tuple[str, EmbeddedEngine | None]:
+async def _local_engine(url: str | None, provider: str) -> tuple[str, LocalEngine | None]:
     """The URL of the embedded engine to use, and the engine if this call started it."""
     why = "provider local" if provider == "local" else "no OpenAI API key is set"
     url = url or os.environ.get(ENGINE_URL_ENV) or None
     if url:
         logger.info("realtime: %s: using the embedded engine at %s", why, redact_url(url))
         return url, None
-    from agentgraph.engine import EmbeddedEngine
-
-    engine = EmbeddedEngine()
+    engine = _engine_factory()()
     await engine.start()
     log = logger.info if provider == "local" else logger.warning
     log(
@@ -212,12 +222,25 @@ async def _local_engine(url: str | None, provider: str) -> tuple[str, EmbeddedEn
     return engine.url, engine
 
 
+def _engine_factory() -> Callable[[], LocalEngine]:
+    """The embedded engine class, by its entry point (this layer never imports `engine`)."""
+    found = entry_points(group=ENGINE_ENTRY_POINTS, name="embedded")
+    for entry in found:
+        factory: Callable[[], LocalEngine] = entry.load()
+        return factory
+    raise UsageError(
+        f"no OpenAI API key is set and no embedded engine is registered ({ENGINE_ENTRY_POINTS} "
+        "entry point): install agentgraph with `pip install 'agentgraph[engine]'`, or set "
+        "OPENAI_API_KEY"
+    )
+
+
 class _RunnerSession(RealtimeSession):
     """The session `run()` returns: it asks for the greeting as soon as it is connected,
     and stops the embedded engine the runner started for it when it closes."""
 
     def __init__(
-        self, *, greeting: Greeting | None, engine: EmbeddedEngine | None, **kwargs: Any
+        self, *, greeting: Greeting | None, engine: LocalEngine | None, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.greeting = greeting
