@@ -229,8 +229,8 @@ def save_graph(path: Path, text: str) -> list[dict[str, Any]]:
     Returns the findings as `validate --format json` gives them (empty when clean).
     The file is written first, as an editor would, so the user never loses an edit.
     """
-    from agentgraph.spec import validate_file
+    from agentgraph.compile.check import validate_graph  # what plain `validate` runs
 
     path.write_text(text, encoding="utf-8")
-    result = validate_file(path)
+    result = validate_graph(path)
     return [finding.to_json() for finding in result.findings]

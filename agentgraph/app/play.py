@@ -130,6 +130,7 @@ class PlayServer:
         self.backend = backend
         self.out = out if out is not None else sys.stdout
         self.spec, self.compiled = load_spec(opts.graph)  # fails before serving anything
+        self._stamp = _stamp(opts.graph)
         self.conversations = 0
         self.runs: list[Path] = []
         self.url = ""
@@ -257,8 +258,11 @@ class PlayServer:
         from agentgraph.app.watch import GraphWatcher
         from agentgraph.transports.browser import BrowserTransport
 
-        with contextlib.suppress(AgentGraphError):  # an invalid file: keep the last good graph
-            self.spec, self.compiled = await asyncio.to_thread(load_spec, self.opts.graph)
+        stamp = _stamp(self.opts.graph)
+        if stamp != self._stamp:  # edited outside the page since the last conversation
+            with contextlib.suppress(AgentGraphError):  # invalid: keep the last good graph
+                self.spec, self.compiled = await asyncio.to_thread(load_spec, self.opts.graph)
+            self._stamp = stamp
         spec, compiled = self.spec, self.compiled
         secrets = frozenset(getattr(spec, "secrets", ()) or ())
         page = PageObserver(link, secrets=secrets, caller_transcripts=_transcribes(compiled))
@@ -368,6 +372,7 @@ class PlayServer:
 
             with contextlib.suppress(AgentGraphError):
                 self.spec, self.compiled = await asyncio.to_thread(load_spec, self.opts.graph)
+                self._stamp = _stamp(self.opts.graph)
             page.send(
                 {
                     "type": "graph",
@@ -377,6 +382,14 @@ class PlayServer:
                 }
             )
         page.send({"type": "findings", "findings": findings, "applied": applied})
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)
 
 
 def _write_report(run_dir: Path) -> str | None:

@@ -192,13 +192,15 @@ async function startMic() {
   source.connect(capture);
   const silence = new Int16Array(480).buffer;
   capture.port.onmessage = (e) => {
-    const { pcm, rms, end } = e.data;
-    if (rms > 0.02 && (!ptt || pttDown)) { ag.lastLoud = end; firstPlayOfReply = true; }
+    const { pcm, rms, loudAt } = e.data;
+    ag.micLevel = rms;
+    if (loudAt >= 0 && (!ptt || pttDown)) { ag.lastLoud = loudAt; firstPlayOfReply = true; }
     if (!ws || ws.readyState !== 1) return;
     // push to talk: silence while the button is up, so the server's turn detection ends the turn
     ws.send(!ptt || pttDown ? pcm : silence);
   };
   ag.micOn = true;
+  ag.outputLatency = (ctx.baseLatency || 0) + (ctx.outputLatency || 0);
   $("mic").textContent = "Microphone on";
   $("mic").classList.add("on");
   $("mic").disabled = true;
@@ -216,6 +218,7 @@ function enqueueAudio(buffer) {
 function onMessage(m) {
   switch (m.type) {
     case "hello":
+      ag.helloAt = performance.now();
       showGraph(m);
       $("file-name").textContent = m.file;
       $("yaml").value = m.yaml;
@@ -329,6 +332,7 @@ function connect() {
   ag.ended = false;
   ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
   ws.binaryType = "arraybuffer";
+  ws.onopen = () => { ag.openAt = performance.now(); };
   ws.onmessage = (e) => {
     if (typeof e.data === "string") onMessage(JSON.parse(e.data));
     else enqueueAudio(e.data);
