@@ -47,7 +47,7 @@ _ENV_RE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{[
 #: Deeper than this is no graph anyone writes by hand.
 MAX_DEPTH = 64
 #: Nodes after alias expansion; the largest example graph has a few hundred.
-MAX_NODES = 50_000
+MAX_NODES = 20_000
 
 
 class _TooBig(Exception):
