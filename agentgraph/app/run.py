@@ -124,10 +124,18 @@ def build_transport(opts: RunOptions, *, manual_turns: bool) -> Transport:
     )
 
 
-def session_config(compiled: Any, audio_format: AudioFormat) -> dict[str, Any]:
-    """The `RealtimeRunConfig` for a compiled graph and a transport's audio format."""
+def session_config(
+    compiled: Any, audio_format: AudioFormat, *, local: bool = False
+) -> dict[str, Any]:
+    """The `RealtimeRunConfig` for a compiled graph and a transport's audio format.
+
+    `local` (the embedded engine): input transcription is always asked for, so the
+    console shows what the engine heard whatever the graph says (it costs nothing there).
+    """
     config = dict(getattr(compiled, "run_config", None) or {})
     settings = dict(config.get("model_settings") or {})
+    if local and not (settings.get("input_audio_transcription") or settings.get("transcription")):
+        settings["input_audio_transcription"] = {"model": "agentgraph-local"}
     settings["input_audio_format"] = audio_format.value
     settings["output_audio_format"] = audio_format.value
     config["model_settings"] = settings
@@ -166,6 +174,8 @@ async def run_app(opts: RunOptions, *, out: TextIO | None = None) -> RunResult:
     async with open_backend(compiled.model, force_provider=opts.provider) as backend:
         result.backend = backend
         console.note(backend.describe())
+        if backend.provider == "local":
+            console.caller_transcripts = True  # session_config asks the engine for them
         hub = SessionHub(
             [console],
             clock=loop.time,
@@ -221,7 +231,8 @@ async def _run_session(
     tracker = RealtimePlaybackTracker(transport.audio_format)
     transport.playback_tracker = hub.tracker(tracker)
     runner = RealtimeRunner(
-        compiled.starting_agent, config=session_config(compiled, transport.audio_format)
+        compiled.starting_agent,
+        config=session_config(compiled, transport.audio_format, local=backend.provider == "local"),
     )
     model_config: dict[str, Any] = {"url": backend.url, "playback_tracker": tracker}
     if backend.api_key:

@@ -127,6 +127,7 @@ version: 1
 name: {title}
 model: {{provider: auto, name: gpt-realtime}}  # auto: OpenAI if OPENAI_API_KEY is set
 voice: marin
+transcription: {{model: gpt-4o-mini-transcribe}}  # show what the caller said
 turn_detection: {{type: server_vad, silence_duration_ms: 500}}
 tools:
   get_weather: {{entry_point: get_weather}}     # from the agentgraph-demo plugin

@@ -25,8 +25,11 @@ from agentgraph.engine.lexicon import MONTHS
 from agentgraph.engine.policy.base import ToolSpec
 from agentgraph.engine.policy.slots import (
     _number_at,
+    cities,
     find_city,
     find_name,
+    first_names,
+    last_names,
     normalize,
     parse_date,
     parse_number,
@@ -34,6 +37,7 @@ from agentgraph.engine.policy.slots import (
     time_is_explicit,
     tokens,
 )
+from agentgraph.engine.policy.sounds import sounds_like
 from agentgraph.engine.policy.words import (
     CHANGING_VERBS,
     LOOKUP_VERBS,
@@ -50,6 +54,7 @@ __all__ = [
     "choose_tool",
     "content",
     "extract",
+    "extract_shared_enum",
     "is_changing",
     "properties",
     "slot_kind",
@@ -91,6 +96,8 @@ def caller_words(text: str) -> list[str]:
 def stem(word: str) -> str:
     """A crude stem so "booking"/"booked"/"book" and "invoices"/"invoice" meet."""
     word = word.removesuffix("'s")
+    if word in SYNONYMS:
+        return SYNONYMS[word]
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
     for suffix in ("ing", "ed", "s"):
@@ -138,7 +145,9 @@ def is_changing(tool: ToolSpec) -> bool:
 
 def _score(tool: ToolSpec, words: list[str], said: set[str], rare: frozenset[str]) -> float:
     name_words = content(split_name(tool.name.removeprefix("transfer_to_")))
-    score = 3.0 * len(name_words & said)
+    # "check", "get", "find" in a name say little ("a check up"): they weigh 1, not 3
+    weak = {w for w in name_words if w in LOOKUP_VERBS}
+    score = 3.0 * len((name_words - weak) & said) + 1.0 * len(weak & said)
     desc = content(tokens(tool.description))
     for w in (desc - name_words) & said:
         score += 2.0 if w in rare else 1.0
@@ -158,6 +167,14 @@ def _score(tool: ToolSpec, words: list[str], said: set[str], rare: frozenset[str
     return score
 
 
+_QUESTION_WORDS = frozenset(
+    [
+        *("how", "what", "what's", "whats", "when", "when's", "where", "where's", "which"),
+        *("who", "is", "are", "does", "do", "has", "have", "will"),
+    ]
+)
+
+
 def choose_tool(
     words: list[str], tools: tuple[ToolSpec, ...], *, handoffs: bool = True
 ) -> ToolGuess:
@@ -169,8 +186,19 @@ def choose_tool(
         for w in content(tokens(tool.description)) | content(split_name(tool.name)):
             counts[w] = counts.get(w, 0) + 1
     rare = frozenset(w for w, n in counts.items() if n == 1)
+    # a question ("how much would a taxi cost?") asks for a lookup, not an action
+    asking = bool(words) and words[0] in _QUESTION_WORDS
     scored = sorted(
-        ((_score(t, words, said, rare), not t.is_handoff, i, t) for i, t in enumerate(candidates)),
+        (
+            (
+                _score(t, words, said, rare)
+                + (1.5 if asking and not t.is_handoff and not is_changing(t) else 0.0),
+                not t.is_handoff,
+                i,
+                t,
+            )
+            for i, t in enumerate(candidates)
+        ),
         key=lambda s: (-s[0], not s[1], s[2]),
     )
     if not scored or scored[0][0] <= 0:
@@ -225,18 +253,34 @@ def extract(
     """
     kind = slot_kind(key, schema)
     if kind == "enum":
-        return _enum(schema["enum"], words)
+        return _enum(schema["enum"], words, asked=asked)
     if kind == "number":
         number = _number_for(key, words, asked=asked)
+        sure = 0.95
+        if number is None and asked:
+            # "for people" answering "how many?": a homophone, so only a guess
+            number = next(
+                (
+                    _HOMOPHONES[w]
+                    for i, w in enumerate(words)
+                    if w in _HOMOPHONES and (i + 1 == len(words) or words[i + 1] in _COUNT_NOUNS)
+                ),
+                None,
+            )
+            sure = 0.5
         if number is None:
             return None
         value: Any = int(number) if schema.get("type") == "integer" else number
-        return Slot(value, 0.95)
+        return Slot(value, sure)
     if kind == "boolean":
         return _boolean(key, words, asked=asked)
     if kind == "date":
         date = parse_date(words, today)
-        return Slot(date, 0.95) if date else None
+        if date:
+            return Slot(date, 0.95)
+        near = sounds_like(words, list(_DAY_WORDS), None if asked else _DAY_CUES)
+        date = parse_date([near[0]], today) if near else None
+        return Slot(date, 0.5) if date else None
     if kind == "time":
         time = parse_time(words)
         if time is None:
@@ -251,12 +295,15 @@ def extract(
         return None
     if kind == "city":
         city = find_city(words)
-        return Slot(city, 0.95) if city else None
+        if city:
+            return Slot(city, 0.95)
+        near = sounds_like(words, cities().names, None if asked else _PLACE_CUES)
+        return Slot(near[0], 0.5) if near else None
     if kind == "name":
         name = find_name(words)
-        if not name:
-            return None
-        return Slot(name, 0.95 if " " in name or asked else 0.85)
+        if name:
+            return Slot(name, 0.95 if " " in name or asked else 0.85)
+        return _name_sounds_like(words, asked=asked)
     if kind == "digits":
         return _digits(words, asked=asked)
     return None
@@ -309,7 +356,11 @@ def _digits(words: list[str], *, asked: bool) -> Slot | None:
     run: list[str] = []
     pending_tens = False
     double = 1
-    for i, w in enumerate([*words, ""]):
+    padded = [*words, ""]
+    for i, w in enumerate(padded):
+        nxt = padded[i + 1] if i + 1 < len(padded) else ""
+        if w == "for" and not (nxt in _SPOKEN_DIGITS or nxt.isdigit()):
+            w = ""  # "... six, for the riverside store": "for" is a word, not a 4
         if w.isdigit():
             run.append(w)
             pending_tens = False
@@ -338,7 +389,6 @@ def _digits(words: list[str], *, asked: bool) -> Slot | None:
                 best = run
             run = []
         double = 1
-        del i
     value = "".join(best)
     if len(value) < 3 and not (asked and value):
         return None
@@ -405,6 +455,7 @@ def _number_for(key: str, words: list[str], *, asked: bool) -> float | None:
     return None
 
 
+_HOMOPHONES = {"for": 4.0, "to": 2.0, "too": 2.0, "won": 1.0, "ate": 8.0, "tree": 3.0}
 _TIME_CUES = frozenset(["at", "by", "around", "from", "until", "till", "the", "number"])
 _NOT_COUNT = frozenset(["am", "pm", "o'clock", "th", "st", "nd", "rd", "minutes", "hours"])
 
@@ -413,7 +464,38 @@ def _as_time(value: float) -> str | None:
     return None if value > 24 else f"{int(value):02d}:00"
 
 
-def _enum(values: list[Any], words: list[str]) -> Slot | None:
+_SIDE_CUES = {
+    "from": frozenset(["from", "out"]),
+    "source": frozenset(["from", "out"]),
+    "to": frozenset(["to", "into", "in"]),
+    "destination": frozenset(["to", "into", "in"]),
+    "target": frozenset(["to", "into", "in"]),
+}
+
+
+def extract_shared_enum(key: str, values: list[Any], words: list[str]) -> Slot | None:
+    """An enum value for one of several parameters that share the same values.
+
+    "from savings to checking": only a value right after the parameter's own cue word
+    (from_account <- "from", to_account <- "to"/"into") counts; anything else is unknown,
+    so the policy asks instead of putting the same account on both sides.
+    """
+    cues: set[str] = set()
+    for part in split_name(key):
+        cues |= _SIDE_CUES.get(part, frozenset())
+    if not cues:
+        return None
+    wanted = {normalize(str(v)).replace("_", " "): v for v in values}
+    for i, w in enumerate(words):
+        if w in wanted:
+            before = words[max(0, i - 3) : i]
+            near = [b for b in before if b not in ("my", "the", "our", "account")]
+            if near and near[-1] in cues:
+                return Slot(wanted[w], 0.95)
+    return None
+
+
+def _enum(values: list[Any], words: list[str], *, asked: bool = False) -> Slot | None:
     joined = " " + " ".join(words) + " "
     for value in values:
         if f" {normalize(str(value)).replace('_', ' ')} " in joined:
@@ -430,6 +512,40 @@ def _enum(values: list[Any], words: list[str]) -> Slot | None:
             close = difflib.get_close_matches(phrase, list(by_text), n=1, cutoff=0.8)
             if close and len(phrase) >= 4:
                 return Slot(by_text[close[0]], 0.6)
+    near = sounds_like(words, list(by_text), None if asked else _VALUE_CUES)
+    return Slot(by_text[near[0]], 0.5) if near else None
+
+
+_DAY_WORDS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "tomorrow",
+    "today",
+)
+
+
+_DAY_CUES = frozenset(["on", "for", "this", "next", "until", "from", "it"])
+_PLACE_CUES = frozenset(["to", "in", "at", "from", "near", "for"])
+_VALUE_CUES = frozenset(["a", "the", "my", "for", "to", "from", "into", "of", "in"])
+_NAME_CUES = frozenset(["is", "it's", "am", "i'm", "name"])
+
+
+def _name_sounds_like(words: list[str], *, asked: bool) -> Slot | None:
+    """ "semi brown" -> Emma Brown (a guess: confidence 0.5)."""
+    if not asked:
+        cue = next((i for i, w in enumerate(words) if w in _NAME_CUES), None)
+        if cue is None:
+            return None
+        words = words[cue + 1 : cue + 5]
+    first = sounds_like(words, first_names().names)
+    last = sounds_like(words, last_names().names)
+    if first and last and first[0] != last[0]:
+        return Slot(f"{first[0]} {last[0]}", 0.5)
     return None
 
 

@@ -39,6 +39,7 @@ from agentgraph.engine.policy.interpret import (
     caller_words,
     choose_tool,
     extract,
+    extract_shared_enum,
     is_changing,
     properties,
     slot_kind,
@@ -233,7 +234,7 @@ class RulesPolicy:
     ) -> Decision | None:
         """The caller's answer to a read-back, an offer or a "did you say"."""
         said = set(words)
-        found = _fill(pending.tool, words, ctx)
+        found = _fill(pending.tool, words, ctx, asked=_only_number(pending.tool))
         new = {
             k: s
             for k, s in found.items()
@@ -283,7 +284,7 @@ class RulesPolicy:
         base = self._pending or self._last_call
         if base is None or not _available(base.tool, ctx):
             return None
-        found = _fill(base.tool, words, ctx)
+        found = _fill(base.tool, words, ctx, asked=_only_number(base.tool))
         changed = {
             k: s for k, s in found.items() if k not in base.slots or base.slots[k].value != s.value
         }
@@ -421,6 +422,12 @@ def _available(tool: ToolSpec, ctx: PolicyContext) -> bool:
     return any(t.name == tool.name for t in ctx.tools)
 
 
+def _only_number(tool: ToolSpec) -> str | None:
+    """The tool's one numeric parameter: "make it three hundred" can only mean it."""
+    numbers = [k for k, s in properties(tool).items() if slot_kind(k, s) == "number"]
+    return numbers[0] if len(numbers) == 1 else None
+
+
 def _forced_tool(ctx: PolicyContext) -> ToolSpec | None:
     forced = ctx.tool_choice
     if isinstance(forced, dict) and forced.get("name"):
@@ -433,8 +440,14 @@ def _fill(
 ) -> dict[str, Slot]:
     """Argument values for `tool` found in `words`; `asked` also takes a bare answer."""
     out: dict[str, Slot] = {}
-    for key, schema in properties(tool).items():
-        slot = extract(key, schema, words, ctx.today, asked=key == asked)
+    props = properties(tool)
+    enum_sets = [tuple(s.get("enum") or ()) for s in props.values()]
+    for key, schema in props.items():
+        values = tuple(schema.get("enum") or ())
+        if values and enum_sets.count(values) > 1 and key != asked:
+            slot = extract_shared_enum(key, list(values), words)
+        else:
+            slot = extract(key, schema, words, ctx.today, asked=key == asked)
         if slot is None and key == asked:
             value = _answer_as_value(key, schema, words)
             slot = Slot(value, 0.9) if value is not None else None

@@ -130,8 +130,12 @@ def parse_time(text: str | list[str]) -> str | None:
                         hour, minute = (found[0] - 1) % 12 or 12, 60 - delta
                     end = i + 2 + found[1]
                     break
-            cue = w in ("at", "by", "around", "from") or (
-                i + 1 < len(words) and words[i + 1] in ("am", "pm", "a.m.", "p.m.", "o'clock")
+            marks = ("am", "pm", "a.m.", "p.m.", "o'clock")
+            cue = (
+                w in ("at", "by", "around", "from")
+                or (i + 1 < len(words) and words[i + 1] in marks)
+                # "nine fifteen pm": the hour is the word before the minutes
+                or (i + 2 < len(words) and words[i + 2] in marks and words[i + 1] not in marks)
             )
             if not cue:
                 continue

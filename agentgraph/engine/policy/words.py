@@ -80,6 +80,7 @@ SYNONYMS: dict[str, str] = {
     "forecast": "weather", "temperatur": "weather", "rain": "weather", "sunny": "weather",
     "raining": "weather", "umbrella": "weather",
     "purchas": "buy", "free": "availability", "availabl": "availability",
+    "cost": "pric", "fare": "pric", "fee": "pric", "much": "pric", "expensiv": "pric",
     "dinner": "table", "lunch": "table", "restaurant": "table",
 }
 # fmt: on
