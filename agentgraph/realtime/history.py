@@ -9,9 +9,9 @@ Replaying the history after a reconnect uses the same records (as text items).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["History", "HistoryItem", "ItemKind", "Role"]
+__all__ = ["History", "HistoryItem", "ItemKind", "Role", "wire_item_text"]
 
 ItemKind = Literal["message", "function_call", "function_call_output"]
 Role = Literal["user", "assistant", "system"]
@@ -173,3 +173,44 @@ class History:
                 if text:
                     out.append((entry.role, text))
         return out
+
+    def add_wire_item(self, item: dict[str, Any], agent_name: str) -> HistoryItem | None:
+        """Add a GA conversation item (`conversation.item.added`/`.done`); its snapshot, or
+        None when it was known already or is of a kind the history does not keep."""
+        item_id = item.get("id") or ""
+        kind = item.get("type")
+        if kind == "message":
+            text = wire_item_text(item)
+            return self.add(
+                item_id, "message", item.get("role"), text=text or None, agent_name=agent_name
+            )
+        if kind == "function_call":
+            return self.add(
+                item_id,
+                "function_call",
+                name=item.get("name", ""),
+                call_id=item.get("call_id", ""),
+                arguments=item.get("arguments", ""),
+                agent_name=agent_name,
+            )
+        if kind == "function_call_output":
+            return self.add(
+                item_id,
+                "function_call_output",
+                call_id=item.get("call_id", ""),
+                output=item.get("output", ""),
+                agent_name=agent_name,
+            )
+        return None
+
+
+def wire_item_text(item: dict[str, Any]) -> str:
+    """The text (or transcript) parts of a GA message item, joined."""
+    parts = []
+    for content in item.get("content") or ():
+        if not isinstance(content, dict):
+            continue
+        value = content.get("text") or content.get("transcript")
+        if isinstance(value, str):
+            parts.append(value)
+    return "".join(parts)

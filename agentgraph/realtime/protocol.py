@@ -11,20 +11,16 @@ this order after every input (STYLE.md §b):
   reconnect backoff and session-expiry rollover are deadlines);
 * `events`: session events, a deque the shell's iterator pops.
 
-The core never awaits, never reads a clock and never touches a socket. Its parts (tool
-calls, approvals, guardrails, reconnect, agent audio) talk to it through `SessionHost`.
+The core never awaits, reads a clock or touches a socket; its parts (tool calls,
+approvals, guardrails, reconnect, agent audio, responses) use it through `SessionHost`.
 
 Rules kept here (realtime-protocol.md §6):
-* One `response.create` in flight: requests queue; `response.done` starts the next one. A
-  `conversation_already_has_active_response` for our own create re-queues it. Whether a
-  response is active is the `ResponseSlot` machine in `state.py`, nothing else.
-* Barge-in: `speech_started` while agent audio is unplayed emits `audio_interrupted` and
-  truncates the item at the played position; when the server does not cancel by itself
-  we send `response.cancel`. `interrupt()` always cancels and truncates.
-* A `session.update` the server rejects (an error echoing its `event_id`) ends the session
-  with an error: it never runs without the instructions and tools it was given.
-* Manual turns (turn detection off): `generate_response()` commits the caller's buffered
-  audio first (push-to-talk).
+* One `response.create` in flight (`responses.py`; the `ResponseSlot` of `state.py`).
+* Barge-in: `speech_started` over unplayed agent audio emits `audio_interrupted`, truncates
+  at the played position, and cancels when the server will not. `interrupt()` always does.
+* A rejected `session.update` (an error echoing its `event_id`) ends the session with an
+  error: it never runs without the instructions and tools it was given.
+* Manual turns: `generate_response()` commits the caller's buffered audio first.
 """
 
 from __future__ import annotations
@@ -41,7 +37,7 @@ from agentgraph.realtime.agent_audio import AgentAudio
 from agentgraph.realtime.config import RunSettings
 from agentgraph.realtime.guardrail_runner import GuardrailRunner
 from agentgraph.realtime.guardrails import GuardrailFunctionOutput
-from agentgraph.realtime.history import History
+from agentgraph.realtime.history import History, wire_item_text
 from agentgraph.realtime.host import (
     Action,
     CloseSession,
@@ -50,14 +46,8 @@ from agentgraph.realtime.host import (
 )
 from agentgraph.realtime.playback import RealtimePlaybackTracker
 from agentgraph.realtime.reconnect import Reconnector
-from agentgraph.realtime.state import (
-    ConversationState,
-    ResponseSlot,
-    SlotTrigger,
-    Trigger,
-    slot_transition,
-    transition,
-)
+from agentgraph.realtime.responses import ResponseQueue
+from agentgraph.realtime.state import ConversationState, Trigger, transition
 from agentgraph.realtime.tool_calls import ToolCalls
 
 __all__ = ["SessionProtocol"]
@@ -89,7 +79,6 @@ class SessionProtocol:
         self.settings = settings
         self.history = History()
         self.state = ConversationState.IDLE
-        self.slot = ResponseSlot.FREE
         self.deadlines = Deadlines()
         self.events: collections.deque[se.RealtimeSessionEvent] = collections.deque()
         self.manual_turns = settings.model.manual_turns
@@ -99,9 +88,6 @@ class SessionProtocol:
         self._actions: list[Action] = []
         self._connected = False
         self._ended = False
-        self._pending: collections.deque[dict[str, Any] | None] = collections.deque()
-        self._last_create: tuple[str, dict[str, Any] | None] | None = None
-        self._create_seq = 0
         self._item_seq = 0
         self._update_seq = 0
         self._updates: dict[str, str] = {}  # session.update event_id -> agent name
@@ -114,6 +100,9 @@ class SessionProtocol:
             bytes_per_ms=settings.model.output_format.bytes_per_ms,
         )
         self.tools = ToolCalls(self)
+        self.responses = ResponseQueue(
+            self, blocks=self.tools.blocks, on_sent=self.tools.approvals.on_create_sent
+        )
         self.guardrails = GuardrailRunner(self, self.audio)
         self.reconnector = Reconnector(self, wall_offset_s=wall_offset_s)
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -170,7 +159,7 @@ class SessionProtocol:
     @property
     def response_active(self) -> bool:
         """A response is requested or running on the server (the `ResponseSlot`)."""
-        return self.slot is not ResponseSlot.FREE
+        return self.responses.active
 
     def emit(self, event: se.RealtimeSessionEvent) -> None:
         self.events.append(event)
@@ -208,17 +197,18 @@ class SessionProtocol:
 
     def add_guidance(self, text: str) -> None:
         """Add a system message (guardrail guidance, results after a reconnect)."""
+        self._send_message("system", text)
+
+    def _send_message(self, role: str, text: str) -> str:
         self._item_seq += 1
+        item_id = f"item_ag{self._item_seq}"
+        content = [{"type": "input_text", "text": text}]
         self.send(
             wire.ConversationItemCreate(
-                item={
-                    "id": f"item_ag{self._item_seq}",
-                    "type": "message",
-                    "role": "system",
-                    "content": [{"type": "input_text", "text": text}],
-                }
+                item={"id": item_id, "type": "message", "role": role, "content": content}
             )
         )
+        return item_id
 
     def cancel_response(self) -> None:
         if self.response_active:
@@ -244,13 +234,10 @@ class SessionProtocol:
     def handle_timeout(self, now: float) -> None:
         """Act on every deadline that has passed."""
         self._now = now
-        for key in self.deadlines.due(now):
-            if not (
-                self.tools.approvals.handle_deadline(key)
-                or self.tools.handle_deadline(key, now)
-                or self.reconnector.handle_deadline(key, now)
-            ):
-                raise AssertionError(f"unknown deadline {key!r}")
+        for key in self.deadlines.due(now):  # each part acts on its own keys only
+            self.tools.approvals.handle_deadline(key)
+            self.tools.handle_deadline(key, now)
+            self.reconnector.handle_deadline(key, now)
 
     # ------------------------------------------------------------------ connection
 
@@ -258,7 +245,7 @@ class SessionProtocol:
         """A model connection is open; `config` is the active agent's session config."""
         self._now = now
         self._connected = True
-        self.slot = slot_transition(self.slot, SlotTrigger.RESET)
+        self.responses.reset()
         self.audio.reset()
         self._send_update(config)
         if first:
@@ -290,7 +277,7 @@ class SessionProtocol:
         if self._ended:
             return
         self._connected = False
-        self.slot = slot_transition(self.slot, SlotTrigger.RESET)
+        self.responses.reset()
         self.audio.reset()
         if self.reconnector.active:
             return
@@ -361,19 +348,12 @@ class SessionProtocol:
         """A caller text message: added to the conversation, then a response (or, when an
         approval question was spoken, taken as the answer)."""
         self._now = now
-        self._item_seq += 1
-        item_id = f"item_ag{self._item_seq}"
-        self._add_history(item_id, "message", "user", text=text)
-        self.send(
-            wire.ConversationItemCreate(
-                item={
-                    "id": item_id,
-                    "type": "message",
-                    "role": "user",
-                    "content": [{"type": "input_text", "text": text}],
-                }
-            )
+        item_id = self._send_message("user", text)
+        snapshot = self.history.add(
+            item_id, "message", "user", text=text, agent_name=self.agent.name
         )
+        if snapshot is not None:
+            self.emit(se.RealtimeHistoryAddedEvent(item=snapshot))
         if not self.tools.approvals.on_caller_transcript(None, text):
             self.request_response()
 
@@ -388,7 +368,7 @@ class SessionProtocol:
         """Stop the agent now: cancel the response and truncate what was not heard."""
         self._now = now
         self.cancel_response()
-        self._pending.clear()
+        self.responses.clear()
         self.audio.cut(force=True)
         self._move(Trigger.INTERRUPT)
 
@@ -400,7 +380,7 @@ class SessionProtocol:
         return self.tools.resolve_approval(call_id, approved, message)
 
     def receive_dtmf(self, digits: str, now: float) -> None:
-        self.emit(se.RealtimeDtmfEvent(digits=digits))
+        self.emit(se.RealtimeDtmfEvent(digits=digits))  # then words for the model
         self.send_message(f"[The caller pressed {digits} on the phone keypad.]", now)
 
     # ------------------------------------------------------------------ outcomes of actions
@@ -429,26 +409,13 @@ class SessionProtocol:
 
     def request_response(self, response: dict[str, Any] | None = None) -> None:
         """Queue a `response.create`; it goes out when no response is active."""
-        if not (response is None and self._pending and self._pending[-1] is None):
-            self._pending.append(response)
         if self.state is not ConversationState.RESPONDING:
             self._move(Trigger.RESPONSE_REQUESTED)
-        self.start_next_response()
+        self.responses.request(response)
 
     def start_next_response(self) -> None:
         """Send the next queued `response.create` if the slot is free."""
-        if self.response_active or not self._pending or not self.can_send:
-            return
-        if self.tools.blocks(self._pending[0]):
-            return
-        params = self._pending.popleft()
-        self._create_seq += 1
-        event_id = f"agr_{self._create_seq}"
-        self._last_create = (event_id, params)
-        self.slot = slot_transition(self.slot, SlotTrigger.CREATE_SENT)
-        self.send(wire.ResponseCreate(response=params, event_id=event_id))
-        if params is not None:
-            self.tools.approvals.on_create_sent(params.get("metadata"))
+        self.responses.start_next()
 
     # ------------------------------------------------------------------ wire events
 
@@ -467,11 +434,6 @@ class SessionProtocol:
         self.state = transition(self.state, trigger)
         return self.state
 
-    def _add_history(self, item_id: str, kind: Any, role: Any = None, **fields: Any) -> None:
-        snapshot = self.history.add(item_id, kind, role, agent_name=self._agent.name, **fields)
-        if snapshot is not None:
-            self.emit(se.RealtimeHistoryAddedEvent(item=snapshot))
-
     def _on_session_created(self, event: wire.SessionCreated) -> None:
         self.reconnector.on_session_created(event.session.get("expires_at"), self._now)
 
@@ -481,16 +443,10 @@ class SessionProtocol:
         if code in _HARMLESS_ERRORS:
             return
         event_id = error.get("event_id")
-        if (
-            code == "conversation_already_has_active_response"
-            and self._last_create
-            and event_id == self._last_create[0]
+        if code == "conversation_already_has_active_response" and self.responses.lost_race(
+            event_id
         ):
-            # Our create lost a race with a server (VAD) response: retry after that one.
-            self._pending.appendleft(self._last_create[1])
-            self._last_create = None
-            self.slot = slot_transition(self.slot, SlotTrigger.LOST_RACE)
-            return
+            return  # our create lost a race with a server (VAD) response: it goes after
         if isinstance(event_id, str) and event_id in self._updates:
             agent_name = self._updates[event_id]
             message = error.get("message") or "rejected"
@@ -537,29 +493,11 @@ class SessionProtocol:
         )
 
     def _on_item_added(self, event: wire.ConversationItemAdded) -> None:
-        item = event.item
-        item_id = item.get("id") or ""
-        if item_id in self.replayed_items:
+        if event.item.get("id") in self.replayed_items:
             return
-        kind = item.get("type")
-        if kind == "message":
-            text = _item_text(item)
-            self._add_history(item_id, "message", item.get("role"), text=text or None)
-        elif kind == "function_call":
-            self._add_history(
-                item_id,
-                "function_call",
-                name=item.get("name", ""),
-                call_id=item.get("call_id", ""),
-                arguments=item.get("arguments", ""),
-            )
-        elif kind == "function_call_output":
-            self._add_history(
-                item_id,
-                "function_call_output",
-                call_id=item.get("call_id", ""),
-                output=item.get("output", ""),
-            )
+        snapshot = self.history.add_wire_item(event.item, self._agent.name)
+        if snapshot is not None:
+            self.emit(se.RealtimeHistoryAddedEvent(item=snapshot))
 
     def _on_item_done(self, event: wire.ConversationItemDone) -> None:
         item = event.item
@@ -569,7 +507,7 @@ class SessionProtocol:
             self._on_item_added(event)  # type: ignore[arg-type]
             return
         if item.get("type") == "message" and item.get("role") == "user":
-            text = _item_text(item)
+            text = wire_item_text(item)
             if text:
                 self.history.set_text(item["id"], text)
 
@@ -586,13 +524,7 @@ class SessionProtocol:
 
     def _on_response_created(self, event: wire.ResponseCreated) -> None:
         response = event.response
-        if "metadata" in response:
-            metadata = response.get("metadata")
-        else:  # a server that does not echo metadata: ours if we were waiting for one
-            params = self._last_create[1] if self._last_create else None
-            waiting = self.slot is ResponseSlot.REQUESTED
-            metadata = params.get("metadata") if (waiting and params) else None
-        self.slot = slot_transition(self.slot, SlotTrigger.CREATED)
+        metadata = self.responses.created(response)
         self._move(Trigger.RESPONSE_CREATED)
         response_id = str(response.get("id", ""))
         self.tools.approvals.on_response_created(response_id, metadata)
@@ -600,8 +532,7 @@ class SessionProtocol:
 
     def _on_response_done(self, event: wire.ResponseDone) -> None:
         response = event.response
-        self.slot = slot_transition(self.slot, SlotTrigger.DONE)
-        self._last_create = None
+        self.responses.done()
         self._move(Trigger.RESPONSE_DONE)
         response_id = str(response.get("id", ""))
         status = str(response.get("status", ""))
@@ -667,14 +598,3 @@ class SessionProtocol:
 
     def _on_truncated(self, event: wire.ConversationItemTruncated) -> None:
         self.history.mark_interrupted(event.item_id)
-
-
-def _item_text(item: dict[str, Any]) -> str:
-    parts = []
-    for content in item.get("content") or ():
-        if not isinstance(content, dict):
-            continue
-        value = content.get("text") or content.get("transcript")
-        if isinstance(value, str):
-            parts.append(value)
-    return "".join(parts)

@@ -18,16 +18,13 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import Any, overload
 
 import pydantic
 
 from agentgraph.realtime.approval import ApprovalPolicy
 from agentgraph.realtime.tool_executor import DEFAULT_TOOL_TIMEOUT_S, run_sync_tool
 from agentgraph.signatures import function_schema, parse_docstring
-
-if TYPE_CHECKING:
-    from agentgraph.realtime.agent import RealtimeAgent
 
 __all__ = [
     "ArgumentsError",
@@ -57,7 +54,7 @@ class ToolContext:
     """
 
     session: Any
-    agent: RealtimeAgent | None
+    agent: Any  # the RealtimeAgent (typed loosely: agent.py imports this module)
     call_id: str
 
 
