@@ -212,13 +212,17 @@ async def _local_engine(url: str | None, provider: str) -> tuple[str, LocalEngin
         return url, None
     engine = _engine_factory()()
     await engine.start()
-    log = logger.info if provider == "local" else logger.warning
-    log(
-        "realtime: %s: started the embedded offline engine at %s for this session "
-        "(set OPENAI_API_KEY to talk to gpt-realtime)",
-        why,
-        engine.url,
-    )
+    if provider == "local":
+        logger.info(
+            "realtime: provider local: started the embedded offline engine at %s", engine.url
+        )
+    else:  # a warning, so a user who meant to talk to gpt-realtime sees it without logging set up
+        logger.warning(
+            "realtime: %s: started the embedded offline engine at %s for this session "
+            "(set OPENAI_API_KEY to talk to gpt-realtime)",
+            why,
+            engine.url,
+        )
     return engine.url, engine
 
 
