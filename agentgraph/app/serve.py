@@ -227,6 +227,9 @@ async def serve_graph(
         sip_host, sip_port = server.address
         public = f" (advertised as {config.advertise})" if config.advertise else ""
         click.echo(f"agentgraph serve: SIP on udp {sip_host}:{sip_port}{public}, {mode}", err=True)
+        trunk = getattr(sip, "trunk", None)
+        if trunk is not None and trunk.registration and not opts.loopback:
+            _register(server, trunk)
         if opts.openai_sip or opts.media_streams:
             await _start_extras(opts, compiled, sessions, stack)
         drained = asyncio.Event()
@@ -310,6 +313,17 @@ def _call_records(
     stack.callback(records.close)
     click.echo(f"agentgraph serve: records per call in {directory}", err=True)
     return records
+
+
+def _register(server: Any, trunk: Any) -> None:
+    """REGISTER with the graph's trunk (refreshed by the SIP core while we serve)."""
+    from agentgraph.app.call import resolve_address
+
+    registrar = resolve_address(trunk.address, "the trunk")
+    aor = f"sip:{trunk.user or 'agentgraph'}@{trunk.domain or trunk.address.rpartition(':')[0]}"
+    credentials = (trunk.user, trunk.secret) if trunk.user and trunk.secret is not None else None
+    server.register(aor, registrar, credentials=credentials, expires_s=trunk.expires)
+    click.echo(f"agentgraph serve: registering {aor} at {trunk.address}", err=True)
 
 
 def _metrics(opts: ServeOptions, stack: contextlib.AsyncExitStack) -> Any:

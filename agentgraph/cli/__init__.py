@@ -56,6 +56,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "report",
         "Write report.html for a run's records.",
     ),
+    "call": (
+        "agentgraph.cli.call_commands",
+        "call",
+        "Call phone numbers or SIP URIs; the graph talks when they answer.",
+    ),
     "serve": (
         "agentgraph.cli.serve_commands",
         "serve",

@@ -435,6 +435,18 @@ class SipUser(_Model):
     secret: str = Field(min_length=1, description="The password; use ${...}.", repr=False)
 
 
+class SipTrunk(_Model):
+    """The SIP trunk (carrier or PBX) for outgoing calls, and to register with."""
+
+    address: HostPort = Field(description="The trunk's SIP address, host:port.")
+    user: str | None = Field(None, description="Digest user name (and our AOR user).")
+    secret: str | None = Field(None, description="Digest password; use ${...}.", repr=False)
+    domain: str | None = Field(None, description="AOR domain; default: the trunk's host.")
+    registration: bool = Field(False, description="REGISTER while serving, refreshed.")
+    expires: int = Field(300, ge=30, le=86400, description="Registration lifetime asked.")
+    from_user: str | None = Field(None, description="Caller ID user; default: user.")
+
+
 class SipSpec(_Model):
     """Answering phone calls directly as a SIP user agent (and/or via OpenAI)."""
 
@@ -463,6 +475,7 @@ class SipSpec(_Model):
         default_factory=list,
         description="When set, new calls must authenticate (SIP digest) as one of these.",
     )
+    trunk: SipTrunk | None = None
     routes: dict[str, str] = Field(
         default_factory=dict, description="Dialled number -> the agent that answers."
     )
