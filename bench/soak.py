@@ -179,6 +179,7 @@ async def one_call(n: int, sip_port: int, speech: bytes, stats: Stats) -> None:
             break
         if final is None or int(final.split(b" ", 2)[1]) != 200:
             stats.add("calls_not_answered")
+            stats.add(f"calls_final_{final.split(b' ', 2)[1].decode() if final else 'none'}")
             return
         stats.add("calls_answered")
         head, _, body = final.partition(b"\r\n\r\n")
@@ -231,6 +232,7 @@ async def flood_and_fuzz(deadline: float, sip_port: int, stats: Stats) -> None:
     refused.bind(("127.0.0.2", 0))
     refused.setblocking(False)
     fuzz = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    fuzz.bind(("127.0.0.3", 0))  # the attacker is not the caller (per-source limits)
     fuzz.setblocking(False)
     port = refused.getsockname()[1]
     n = 0

@@ -389,12 +389,14 @@ class MediaStreamServer:
         if start is None:
             return
         transport = MediaStreamTransport(ws, start, protocol)
-        self.transports.append(transport)
+        self.transports.append(transport)  # the streams open now (a finished one leaves)
         call_id = start.call_sid or start.stream_sid
         try:
             await self.sessions.run_call(call_id, start.number, transport)
         except Exception as exc:  # one failed stream must not stop the server
             log.warning("media stream %s: session failed: %s", call_id, exc)
+        finally:
+            self.transports.remove(transport)
 
     @staticmethod
     async def _wait_start(
