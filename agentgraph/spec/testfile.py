@@ -66,7 +66,7 @@ class Expectations(_Model):
     says: str | int | float | None = Field(
         None, description="Words the agent's reply contains (case-insensitive)."
     )
-    within_ms: Annotated[int | float, Field(gt=0)] | None = Field(
+    within_ms: Annotated[int | float, Field(ge=0)] | None = Field(
         None, description="The reply starts within this many milliseconds."
     )
 
