@@ -196,8 +196,10 @@ async function startMic() {
     ag.micLevel = rms;
     if (loudAt >= 0 && (!ptt || pttDown)) { ag.lastLoud = loudAt; firstPlayOfReply = true; }
     if (!ws || ws.readyState !== 1) return;
-    // push to talk: silence while the button is up, so the server's turn detection ends the turn
-    ws.send(!ptt || pttDown ? pcm : silence);
+    if (!ptt || pttDown) ws.send(pcm);
+    // push to talk, button up: with turn detection, silence (so it ends the turn); without,
+    // nothing (the release committed the turn)
+    else if (!manualTurns) ws.send(silence);
   };
   ag.micOn = true;
   ag.outputLatency = (ctx.baseLatency || 0) + (ctx.outputLatency || 0);

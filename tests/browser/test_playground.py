@@ -210,3 +210,28 @@ def test_report_after_a_conversation_opens_without_errors(
     (REPO / "test-artifacts/browser").mkdir(parents=True, exist_ok=True)
     report.screenshot(path=str(REPO / "test-artifacts/browser/report.png"))
     assert errors == []
+
+
+def test_push_to_talk_commits_the_turn_on_release(
+    play_server: Any, browser_page: Any, tmp_path: Path
+) -> None:
+    text = weather_graph(tmp_path, transcription=True).read_text(encoding="utf-8")
+    manual = text.replace(
+        "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
+        "turn_detection: none",
+    )
+    assert manual != text
+    server = play_server(graph_file(tmp_path, manual))
+    wav = spoken_wav("What's the weather in Tokyo?", tmp_path / "ptt.wav", lead_s=0.5)
+    page = browser_page(server.url, mic_wav=wav)
+    ready(page)
+    page.check("input[name=mode][value=ptt]")
+    page.hover("#ptt")
+    page.mouse.down()  # hold the button while speaking
+    page.wait_for_function("window.ag.lastLoud !== null", timeout=TIMEOUT_MS)
+    page.wait_for_timeout(4000)  # the caller says the whole question
+    assert page.locator("#log li.tool-start").count() == 0  # nothing happens while held
+    page.mouse.up()
+    log_line(page, "tool-start", 'get_weather(city="Tokyo")')
+    log_line(page, "agent", "In Tokyo it is")
+    assert page.errors == []
