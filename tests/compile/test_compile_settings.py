@@ -145,3 +145,13 @@ def test_seed_voices_are_accepted_everywhere_with_a_warning_for_openai(voice: st
         merge_session_update(session, update, voice_locked=False)["audio"]["output"]["voice"]
         == voice
     )
+
+
+def test_the_engine_speaks_the_seed_voices_each_its_own_way() -> None:
+    from agentgraph.engine.tts.espeak import EspeakSynthesizer
+
+    audio = {
+        v: EspeakSynthesizer(v).synthesize_pcm24("Hello there.") for v in ("fable", "onyx", "nova")
+    }
+    assert all(len(pcm) > 24000 for pcm in audio.values())  # more than half a second each
+    assert len(set(audio.values())) == 3
