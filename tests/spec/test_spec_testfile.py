@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentgraph.app.testcases import TestsFileError, load_tests
 from agentgraph.spec.testfile import tests_schema as schema_of_tests
@@ -102,3 +104,10 @@ def test_hostile_tests_files_end_in_clean_findings(tmp_path: Path) -> None:
         for p, n in zip("abcdefg", "bcdefgh", strict=True)
     )
     assert [f.code for f in validate_tests_text(bomb, env={}).findings] == ["AG111"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab:-[]{}&*!|>'\"\n #,?%@`\\\x00\t")), max_size=80))
+def test_property_any_text_is_findings_never_an_exception(text: str) -> None:
+    result = validate_tests_text(text, file="t.tests.yaml", env={})
+    assert result.tests is not None or result.errors
