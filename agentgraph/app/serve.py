@@ -172,6 +172,7 @@ async def serve_graph(
         rate_per_s=rate,
         rate_burst=2 * rate,
         auth=tuple((u.user, u.secret) for u in getattr(sip, "auth", None) or ()),
+        srtp=str(getattr(sip, "srtp", "off")),
     )
     rtp_ports = _port_range(opts.rtp_ports or getattr(sip, "rtp_ports", None))
     async with contextlib.AsyncExitStack() as stack:

@@ -476,6 +476,11 @@ class SipSpec(_Model):
         description="When set, new calls must authenticate (SIP digest) as one of these.",
     )
     trunk: SipTrunk | None = None
+    srtp: Literal["off", "optional", "required"] = Field(
+        "off",
+        description="SRTP (SDES, AES_CM_128_HMAC_SHA1_80): off refuses SRTP offers, "
+        "optional takes SRTP or RTP, required refuses plain RTP and offers only SRTP.",
+    )
     routes: dict[str, str] = Field(
         default_factory=dict, description="Dialled number -> the agent that answers."
     )

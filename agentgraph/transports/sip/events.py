@@ -55,6 +55,7 @@ class SipConfig:
     # digest users (user, secret) new INVITEs must authenticate as; empty: no challenge
     auth: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     auth_realm: str = "agentgraph"
+    srtp: str = "off"  # off | optional | required (SDES AES_CM_128_HMAC_SHA1_80)
 
     @property
     def public_host(self) -> str:

@@ -31,6 +31,7 @@ from agentgraph.transports.sip.dtmf import DtmfEvent, DtmfReceiver, dtmf_packets
 from agentgraph.transports.sip.jitter import JitterBuffer
 from agentgraph.transports.sip.rtp import RtpHeaderWriter, RtpPacket
 from agentgraph.transports.sip.sdp import NegotiatedMedia
+from agentgraph.transports.sip.srtp import SrtpContext
 
 __all__ = ["FRAME_BYTES", "FRAME_S", "RtpPacer", "RtpStream", "SendTiming"]
 
@@ -99,6 +100,7 @@ class RtpStream(asyncio.DatagramProtocol):
         self._transit: float | None = None
         self._sdp_heard = False
         self._latch_until = 0.0
+        self._srtp: SrtpContext | None = None
         self._writer = RtpHeaderWriter(0, ssrc=ssrc, sequence=sequence, timestamp=timestamp)
         self._jitter = JitterBuffer()
         self._dtmf_rx = DtmfReceiver()
@@ -120,6 +122,12 @@ class RtpStream(asyncio.DatagramProtocol):
         if media is None:
             self.packets_dropped += 1
             return
+        if self._srtp is not None:
+            try:
+                data = self._srtp.unprotect(data)
+            except ValueError:  # not authentic (or replayed): never reaches the caller's audio
+                self.packets_dropped += 1
+                return
         if len(data) >= 12 and data[0] == 0x80:  # fast path: no CSRC/extension/padding
             _, b1, seq, ts, ssrc = _FIXED.unpack_from(data)
             pt, payload = b1 & 0x7F, data[12:]
@@ -213,7 +221,12 @@ class RtpStream(asyncio.DatagramProtocol):
         return int(self.transport.get_extra_info("sockname")[1])
 
     def set_media(self, media: NegotiatedMedia) -> None:
-        """Apply negotiated media (first answer or a re-INVITE)."""
+        """Apply negotiated media (first answer or a re-INVITE); new SRTP keys, new
+        SRTP sessions."""
+        if media.srtp_keys is None:
+            self._srtp = None
+        elif self._srtp is None or self.media is None or self.media.srtp_keys != media.srtp_keys:
+            self._srtp = SrtpContext(*media.srtp_keys)
         self.media = media
         self._writer.payload_type = media.codec.payload_type
         fmt = AudioFormat.G711_ALAW if media.codec.name == "PCMA" else AudioFormat.G711_ULAW
@@ -253,6 +266,8 @@ class RtpStream(asyncio.DatagramProtocol):
                 if self.agent_frames_sent == 1 and self.on_heard is not None:
                     self.on_heard()
             data = self._writer.packet(self.playout.pull(FRAME_BYTES), samples=FRAME_BYTES)
+        if self._srtp is not None:
+            data = self._srtp.protect(data)
         transport.sendto(data, self._dest)
         self.packets_sent += 1
         sent = self._loop.time()

@@ -27,7 +27,7 @@ import enum
 import ipaddress
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agentgraph.errors import InvalidState, ProtocolError
 from agentgraph.transports.sip.digest import DigestVerifier
@@ -129,6 +129,7 @@ class _Call:
     outbound: bool = False  # we placed it (uac.py)
     credentials: tuple[str, str] | None = None  # answers 401/407 to our requests
     auth_tried: frozenset[str] = frozenset()  # methods already re-sent with credentials
+    srtp_key: bytes = field(default_factory=lambda: secrets.token_bytes(30), repr=False)
 
 
 def _token() -> str:
@@ -376,6 +377,7 @@ class SipServerProtocol:
                 local_port=9,
                 session_id=0,
                 codecs=self._codecs,
+                srtp=self.config.srtp,
             )[1].codec.name
         self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr, codec))
 
@@ -413,6 +415,7 @@ class SipServerProtocol:
                 local_port=9,
                 session_id=0,
                 codecs=self._codecs,
+                srtp=self.config.srtp,
             )
         except MediaRefused as exc:
             self._tx.reply(
@@ -464,6 +467,7 @@ class SipServerProtocol:
                 local_port=port,
                 session_id=call.session_id,
                 version=call.sdp_version,
+                srtp_key=self._offer_key(call),
             )
         else:
             sdp, media = answer_offer(
@@ -473,10 +477,17 @@ class SipServerProtocol:
                 local_port=port,
                 session_id=call.session_id,
                 version=call.sdp_version,
+                srtp=self.config.srtp,
+                srtp_key=call.srtp_key,
             )
             self._set_media(call, media)
         call.sdp_version += 1
         return sdp.serialize().encode()
+
+    def _offer_key(self, call: _Call) -> bytes | None:
+        """Our SRTP key when we offer: SDES offers are RTP/SAVP only when required
+        (an optional SRTP offer would be refused by plain-RTP peers)."""
+        return call.srtp_key if self.config.srtp == "required" else None
 
     def _set_media(self, call: _Call, media: NegotiatedMedia) -> None:
         if media != call.media:
@@ -514,7 +525,8 @@ class SipServerProtocol:
         if call.awaiting_answer:
             call.awaiting_answer = False
             try:
-                self._set_media(call, read_answer(parse_sdp(req.body)))
+                answer = parse_sdp(req.body)
+                self._set_media(call, read_answer(answer, srtp_key=self._offer_key(call)))
             except ProtocolError as exc:
                 self._drop(f"ACK answer unusable: {exc}", call.addr)
                 self._send_bye(call, now)

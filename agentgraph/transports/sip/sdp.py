@@ -9,6 +9,8 @@ an INVITE arrives without SDP (we offer in the 200, the answer comes in the ACK)
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 from dataclasses import dataclass, field, replace
 
@@ -23,12 +25,15 @@ __all__ = [
     "NoCommonCodec",
     "SessionDescription",
     "answer_offer",
+    "crypto_line",
     "make_offer",
     "parse_sdp",
     "read_answer",
 ]
 
 MAX_SDP_LINES = 256
+SRTP_SUITE = "AES_CM_128_HMAC_SHA1_80"  # SDES (RFC 4568), the one suite carriers all take
+SRTP_KEY_BYTES = 30  # 16-byte master key + 14-byte salt
 DIRECTIONS = frozenset({"sendrecv", "sendonly", "recvonly", "inactive"})
 _REVERSE = {
     "sendrecv": "sendrecv",
@@ -95,6 +100,7 @@ class MediaDescription:
     direction: str = "sendrecv"
     connection: str | None = None
     ptime_ms: int | None = None
+    crypto: tuple[tuple[int, str, str], ...] = ()  # a=crypto: (tag, suite, key params)
 
     def encoding(self, payload_type: int) -> tuple[str, int] | None:
         """(name, clock) for a payload type, from rtpmap or the static table."""
@@ -131,6 +137,8 @@ class SessionDescription:
                 lines.append(f"a=fmtp:{pt} {params}")
             if m.ptime_ms:
                 lines.append(f"a=ptime:{m.ptime_ms}")
+            for tag, suite, params in m.crypto:
+                lines.append(f"a=crypto:{tag} {suite} {params}")
             lines.append(f"a={m.direction}")
         return "\r\n".join(lines) + "\r\n"
 
@@ -183,6 +191,10 @@ def parse_sdp(text: str | bytes) -> SessionDescription:
                     current.fmtp.append((int(pt_text), params.strip()))
             elif current is not None and name == "ptime" and arg.strip().isdigit():
                 current.ptime_ms = int(arg)
+            elif current is not None and name == "crypto":
+                parts = arg.split()
+                if len(parts) >= 3 and parts[0].isdigit() and len(parts[0]) < 10:
+                    current.crypto.append((int(parts[0]), parts[1], parts[2]))
     if not origin:
         raise ProtocolError("SDP has no o= line")
     descs = tuple(
@@ -196,6 +208,7 @@ def parse_sdp(text: str | bytes) -> SessionDescription:
             m.direction or session_dir,
             m.connection,
             m.ptime_ms,
+            tuple(m.crypto),
         )
         for m in media
     )
@@ -220,6 +233,7 @@ class _MediaBuilder:
     direction: str | None = None
     connection: str | None = None
     ptime_ms: int | None = None
+    crypto: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 def _parse_m_line(value: str) -> _MediaBuilder:
@@ -259,6 +273,7 @@ class NegotiatedMedia:
     codec: Codec
     dtmf_payload_type: int | None
     direction: str
+    srtp_keys: tuple[bytes, bytes] | None = None  # (ours, theirs) when the leg is SRTP
 
     @property
     def on_hold(self) -> bool:
@@ -267,9 +282,29 @@ class NegotiatedMedia:
 
 def _pick_audio(desc: SessionDescription) -> tuple[int, MediaDescription]:
     for index, m in enumerate(desc.media):
-        if m.media == "audio" and m.port != 0 and m.proto.startswith("RTP/AVP"):
+        if m.media == "audio" and m.port != 0 and m.proto in ("RTP/AVP", "RTP/SAVP"):
             return index, m
-    raise NoCommonCodec("SDP offer has no RTP/AVP audio stream")
+    raise NoCommonCodec("SDP offer has no RTP/AVP or RTP/SAVP audio stream")
+
+
+def _their_key(audio: MediaDescription) -> tuple[int, bytes]:
+    """(tag, key material) of the first crypto line we can use; MediaRefused if none."""
+    for tag, suite, params in audio.crypto:
+        if suite != SRTP_SUITE or not params.startswith("inline:"):
+            continue
+        encoded = params[len("inline:") :].split("|", 1)[0]
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if len(key) == SRTP_KEY_BYTES:
+            return tag, key
+    raise MediaRefused(f"no usable SRTP crypto line (we take {SRTP_SUITE} with an inline key)")
+
+
+def crypto_line(tag: int, key: bytes) -> tuple[int, str, str]:
+    """Our a=crypto attribute for `key` (30 bytes)."""
+    return tag, SRTP_SUITE, "inline:" + base64.b64encode(key).decode()
 
 
 def answer_offer(
@@ -280,9 +315,25 @@ def answer_offer(
     session_id: int,
     version: int = 1,
     codecs: tuple[Codec, ...] = CODECS,
+    srtp: str = "off",
+    srtp_key: bytes | None = None,
 ) -> tuple[SessionDescription, NegotiatedMedia]:
-    """Build the answer to an offer (RFC 3264 §6); raises NoCommonCodec (send 488)."""
+    """Build the answer to an offer (RFC 3264 §6); raises MediaRefused (send 488).
+
+    `srtp`: "off" refuses RTP/SAVP offers, "required" refuses plain RTP/AVP ones,
+    "optional" takes either; an SRTP answer carries `srtp_key` (ours) in a=crypto.
+    """
     index, audio = _pick_audio(offer)
+    keys: tuple[bytes, bytes] | None = None
+    crypto: tuple[tuple[int, str, str], ...] = ()
+    if audio.proto == "RTP/SAVP":
+        if srtp == "off":
+            raise MediaRefused("the offer is SRTP (RTP/SAVP) and sip.srtp is off")
+        tag, theirs = _their_key(audio)
+        mine = srtp_key or bytes(SRTP_KEY_BYTES)
+        keys, crypto = (mine, theirs), (crypto_line(tag, mine),)
+    elif srtp == "required":
+        raise MediaRefused("SRTP is required here (RTP/SAVP with SDES crypto)")
     chosen: Codec | None = None
     dtmf_pt: int | None = None
     wanted = {c.name.upper(): c for c in codecs}
@@ -320,16 +371,17 @@ def answer_offer(
         direction,
         None,
         20,
+        crypto,
     )
     # RFC 3264 §6: the answer has as many m= lines as the offer; others rejected (port 0).
     media = tuple(
-        ours if i == index else replace(m, port=0, rtpmap=(), fmtp=(), connection=None)
+        ours if i == index else replace(m, port=0, rtpmap=(), fmtp=(), connection=None, crypto=())
         for i, m in enumerate(offer.media)
     )
     answer = SessionDescription(
         f"agentgraph {session_id} {version} IN IP4 {local_host}", "agentgraph", local_host, media
     )
-    negotiated = NegotiatedMedia(remote_host, audio.port, chosen, dtmf_pt, direction)
+    negotiated = NegotiatedMedia(remote_host, audio.port, chosen, dtmf_pt, direction, keys)
     return answer, negotiated
 
 
@@ -340,28 +392,37 @@ def make_offer(
     session_id: int,
     version: int = 1,
     dtmf_payload_type: int = 101,
+    srtp_key: bytes | None = None,
 ) -> SessionDescription:
-    """Our offer for an INVITE that came without SDP: PCMU, PCMA, telephone-event."""
+    """Our offer (an INVITE without SDP, or our own call): PCMU, PCMA, telephone-event;
+    RTP/SAVP with an a=crypto line when `srtp_key` is given."""
     rtpmap = ((0, "PCMU", 8000), (8, "PCMA", 8000), (dtmf_payload_type, "telephone-event", 8000))
     m = MediaDescription(
         "audio",
         local_port,
-        "RTP/AVP",
+        "RTP/SAVP" if srtp_key else "RTP/AVP",
         (0, 8, dtmf_payload_type),
         rtpmap,
         ((dtmf_payload_type, "0-16"),),
         "sendrecv",
         None,
         20,
+        (crypto_line(1, srtp_key),) if srtp_key else (),
     )
     return SessionDescription(
         f"agentgraph {session_id} {version} IN IP4 {local_host}", "agentgraph", local_host, (m,)
     )
 
 
-def read_answer(answer: SessionDescription) -> NegotiatedMedia:
-    """The media agreed by an answer to our offer; raises NoCommonCodec."""
+def read_answer(answer: SessionDescription, srtp_key: bytes | None = None) -> NegotiatedMedia:
+    """The media agreed by an answer to our offer (SRTP when we offered `srtp_key`);
+    raises MediaRefused."""
     _, audio = _pick_audio(answer)
+    keys: tuple[bytes, bytes] | None = None
+    if srtp_key is not None:
+        if audio.proto != "RTP/SAVP":
+            raise MediaRefused("we offered SRTP and the answer is plain RTP")
+        keys = (srtp_key, _their_key(audio)[1])
     for pt in audio.formats:
         enc = audio.encoding(pt)
         if enc and enc[0].upper() in ("PCMU", "PCMA") and enc[1] == 8000:
@@ -383,5 +444,6 @@ def read_answer(answer: SessionDescription) -> NegotiatedMedia:
                 Codec(pt, enc[0].upper()),
                 dtmf,
                 _REVERSE.get(audio.direction, "sendrecv"),
+                keys,
             )
     raise NoCommonCodec("answer has no codec we offered")

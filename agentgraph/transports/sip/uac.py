@@ -117,7 +117,12 @@ class Uac:
             outbound=True,
             credentials=credentials,
         )
-        offer = make_offer(local_host=rtp_host, local_port=rtp_port, session_id=session_id)
+        offer = make_offer(
+            local_host=rtp_host,
+            local_port=rtp_port,
+            session_id=session_id,
+            srtp_key=core._offer_key(call),
+        )
         call.sdp_version += 1
         core._calls[call_id] = call
         self._send_invite(call, offer.serialize().encode(), [], now)
@@ -290,7 +295,8 @@ class Uac:
         call.route_set = list(reversed(resp.headers.get_all("Record-Route")))
         self._send_ack(call, now)
         try:
-            core._set_media(call, read_answer(parse_sdp(resp.body)))
+            answer = read_answer(parse_sdp(resp.body), srtp_key=core._offer_key(call))
+            core._set_media(call, answer)
         except ProtocolError as exc:
             core._drop(f"SDP answer unusable: {exc}", call.addr)
             core._send_bye(call, now)
