@@ -16,7 +16,8 @@ by us; nothing here ever reaches Python's `eval`.
 Comparisons are typed (see `values.py`). Given the tool's parameter JSON Schema,
 `parse_condition` gives every comparison a kind: the parameter's kind when its schema says
 number, integer, boolean or a string `format` of time/date/date-time, else the literal's
-kind (`1000` a number, `'17:00'` a time, `'2026-12-03'` a date, other strings text).
+kind (`1000` a number, `'17:00'` a time, `'2026-12-03'` a date, other strings text;
+text compares without regard to case or surrounding spaces).
 Literals are converted once, when parsing (a literal that is not of its parameter's kind is
 a `ConditionError`); arguments are converted on every call. An argument that cannot be
 read as its comparison's kind (`"lots"` for a number, a missing argument compared with
@@ -31,7 +32,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agentgraph.spec.values import Uninterpretable, convert, literal_kind, schema_kind
+from agentgraph.spec.values import (
+    Uninterpretable,
+    convert,
+    literal_kind,
+    order_untyped,
+    schema_kind,
+)
 
 __all__ = ["Condition", "ConditionError", "parse_condition"]
 
@@ -232,16 +239,8 @@ def _compare(op: str, a: Any, b: Any, kind: str) -> bool:
         return _equal(a, b, kind)
     if op == "!=":
         return not _equal(a, b, kind)
-    if kind == "raw":
-        numeric = (int, float)
-        ok = (
-            isinstance(a, numeric)
-            and isinstance(b, numeric)
-            and not isinstance(a, bool)
-            and not isinstance(b, bool)
-        ) or (isinstance(a, str) and isinstance(b, str))
-        if not ok:
-            raise Uninterpretable(f"cannot order {a!r} and {b!r}")
+    if kind == "raw":  # two names of no declared kind: read both the same way
+        a, b = order_untyped(a, b)
     try:
         if op == "<":
             return bool(a < b)

@@ -23,9 +23,12 @@ __all__ = [
     "Uninterpretable",
     "convert",
     "literal_kind",
+    "order_untyped",
+    "parse_boolean",
     "parse_date",
     "parse_datetime",
     "parse_number",
+    "parse_text",
     "parse_time",
     "schema_kind",
 ]
@@ -181,10 +184,29 @@ def parse_boolean(value: Any) -> bool:
 
 
 def parse_text(value: Any) -> str:
-    """Text as written (numbers are not text: '10' and 10 are different answers)."""
+    """Text, compared without regard to case or surrounding spaces ('RU' is ' ru'); a
+    number is not text ('10' and 10 are different answers)."""
     if isinstance(value, str):
-        return value
+        return " ".join(value.split()).casefold()
     raise Uninterpretable(f"{value!r} is not text")
+
+
+def order_untyped(a: Any, b: Any) -> tuple[Any, Any]:
+    """Two values of no declared kind made comparable: as numbers, times or dates when
+    both read as one, else as text when both are text.
+
+    Raises:
+        Uninterpretable: no kind reads both.
+    """
+    if not (isinstance(a, bool) or isinstance(b, bool)):
+        for parser in (parse_number, parse_time, parse_date, parse_datetime):
+            try:
+                return parser(a), parser(b)
+            except Uninterpretable:
+                continue
+    if isinstance(a, str) and isinstance(b, str):
+        return parse_text(a), parse_text(b)
+    raise Uninterpretable(f"cannot order {a!r} and {b!r}")
 
 
 _PARSERS: dict[str, Callable[[Any], Any]] = {

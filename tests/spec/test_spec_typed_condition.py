@@ -154,3 +154,18 @@ def test_property_a_value_is_either_read_right_or_the_rule_applies(value: Any) -
     if result is False:
         assert isinstance(value, (int, float, str)) and not isinstance(value, bool)
         assert float(str(value).replace(",", "")) <= 1000
+
+
+def test_text_compares_without_case_or_spaces() -> None:
+    # `country == 'RU'` must not be skipped because the model wrote "ru "
+    cond = parse_condition("country == 'RU' or currency in ['EUR', 'GBP']")
+    assert cond({"country": "ru ", "currency": "usd"}) is True
+    assert cond({"country": "US", "currency": " gbp"}) is True
+    assert cond({"country": "US", "currency": "USD"}) is False
+
+
+def test_two_parameters_compare_by_what_both_read_as() -> None:
+    cond = parse_condition("end < start")
+    assert cond({"start": "9:00 am", "end": "17.30"}) is False  # times, not text
+    assert cond({"start": "10", "end": "9"}) is True  # numbers, not text
+    assert cond({"start": "10", "end": True}) is True  # unreadable pair: the rule applies
