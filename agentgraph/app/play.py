@@ -27,7 +27,7 @@ from agentgraph.app.page import PageApprovals, PageObserver, save_graph
 from agentgraph.app.records import SessionRecorder, new_run_dir
 from agentgraph.errors import AgentGraphError, UsageError
 
-__all__ = ["PlayOptions", "PlayServer", "is_loopback", "run_play"]
+__all__ = ["PlayOptions", "PlayServer", "is_loopback", "request_allowed", "run_play"]
 
 WEB_DIR = Path(__file__).resolve().parents[1] / "web"
 _ASSETS = {
@@ -64,6 +64,27 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def request_allowed(host: str, origin: str | None, *, loopback_only: bool) -> bool:
+    """Whether a request may reach the playground (which can run tools and write the graph).
+
+    Any web page the user opens can make the browser connect to a loopback port, so the
+    websocket must come from the playground's own page (`Origin` equals the address it was
+    served from), and on loopback the `Host` must be a loopback name (a rebound DNS name
+    pointing at 127.0.0.1 is refused). `origin=""` means the check does not apply (plain
+    page and asset requests); None means the header was missing.
+    """
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    hostname = hostname.strip("[]").lower()
+    if loopback_only and not is_loopback(hostname):
+        return False
+    if origin == "":
+        return True
+    return origin is not None and origin.lower() in (
+        f"http://{host.lower()}",
+        f"https://{host.lower()}",
+    )
 
 
 class _Link:
@@ -141,7 +162,14 @@ class PlayServer:
         """Listen; returns the page's URL."""
         from aiohttp import web
 
-        app = web.Application(client_max_size=_MAX_FRAME)
+        @web.middleware
+        async def guard(request: Any, handler: Any) -> Any:
+            origin = request.headers.get("Origin") if request.path == "/ws" else ""
+            if not request_allowed(request.host, origin, loopback_only=not self.opts.allow_remote):
+                raise web.HTTPForbidden(text="agentgraph play: not this page's address")
+            return await handler(request)
+
+        app = web.Application(client_max_size=_MAX_FRAME, middlewares=[guard])
         app.router.add_get("/", self._index)
         app.router.add_get("/assets/{name}", self._asset)
         app.router.add_get("/graph.svg", self._svg)

@@ -239,3 +239,30 @@ def test_console_colour_follows_the_terminal_and_no_color(monkeypatch: pytest.Mo
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setenv("TERM", "dumb")
     assert not ConsoleRenderer(out=Tty()).color
+
+
+async def test_only_the_playground_page_may_open_a_conversation(
+    play_server: Any, tmp_path: Path
+) -> None:
+    """Any site the user visits could make the browser connect to a loopback port: the
+    websocket needs the page's own Origin, and a rebound DNS name is refused."""
+    import httpx
+    import websockets
+    from websockets.exceptions import InvalidStatus
+
+    server = await asyncio.to_thread(play_server, REPO / "examples/graphs/weather.yaml")
+    ws_url = server.url.replace("http://", "ws://") + "ws"
+    own = server.url.rstrip("/")
+    for origin in ("http://evil.example", None):
+        with pytest.raises(InvalidStatus) as refused:
+            async with websockets.connect(ws_url, origin=origin):  # type: ignore[arg-type]
+                pass
+        assert refused.value.response.status_code == 403
+    async with websockets.connect(ws_url, origin=own) as ws:  # type: ignore[arg-type]
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello" and hello["name"] == "Weather assistant"
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(server.url)).status_code == 200
+        port = server.url.rsplit(":", 1)[1].strip("/")
+        rebound = await client.get(server.url, headers={"Host": f"evil.example:{port}"})
+        assert rebound.status_code == 403
