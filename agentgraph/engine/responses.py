@@ -152,10 +152,17 @@ class ResponseStream:
                 text = " ".join(words[: max(0, budget)])
                 self._status_reason = "max_output_tokens"
         self._planned_words += len(text.split())
-        self._sentences.extend(split_sentences(text))
+        sentences = split_sentences(text)
+        self._sentences.extend(sentences)
         if self._sentences and self._item is None and self.started_speaking_at is None:
             self._open_message()
             self.started_speaking_at = now
+        if self.audio:
+            # The transcript goes out as soon as the text is decided, ahead of the audio
+            # (synthesized and paced sentence by sentence), so a client's output guardrail
+            # can stop a reply before the caller hears it (issue 10: <= 1 s heard).
+            for sentence in sentences:
+                self._emit_transcript(sentence)
 
     def next_deadline(self) -> float | None:
         """When `handle_timeout` has work to do (None: waiting for the policy, or done)."""
@@ -223,20 +230,22 @@ class ResponseStream:
     def _speak_next_sentence(self) -> None:
         assert self._item is not None
         sentence = self._sentences.popleft()
-        piece = sentence if not self._transcript else " " + sentence
-        self._transcript.append(sentence)
         self._out_words += len(sentence.split())
-        idx = len(self.output) - 1
         if not self.audio:
-            self.sink.emit(ev.ResponseOutputTextDelta(self.id, self._item["id"], idx, 0, piece))
+            self._emit_transcript(sentence)
             return
-        self.sink.emit(
-            ev.ResponseOutputAudioTranscriptDelta(self.id, self._item["id"], idx, 0, piece)
-        )
         audio = self.synthesizer().synthesize(sentence, self.fmt)
         step = self.chunk_ms * self.fmt.bytes_per_ms
         for start in range(0, len(audio), step):
             self._chunks.append(audio[start : start + step])
+
+    def _emit_transcript(self, sentence: str) -> None:
+        assert self._item is not None
+        piece = sentence if not self._transcript else " " + sentence
+        self._transcript.append(sentence)
+        idx = len(self.output) - 1
+        kind = ev.ResponseOutputAudioTranscriptDelta if self.audio else ev.ResponseOutputTextDelta
+        self.sink.emit(kind(self.id, self._item["id"], idx, 0, piece))
 
     def _send_chunk(self) -> None:
         assert self._item is not None

@@ -6,10 +6,16 @@ Truncation follows realtime-protocol.md §6(c): truncate at the played position 
 as played, like the reference SDK), clamped to the audio received, and skipped only when
 playback really finished. Deltas for an item that was cut off are dropped, so audio still
 in flight after a cancel never reaches the speaker.
+
+Hold-back: while an output guardrail with `hold_back_ms` is active, agent audio (and its
+`audio_done`) reaches the caller that long after it arrived, so a check on the transcript
+can cut it first; audio held for an item that is cut off is never released. It trades
+latency for safety where the transcript trails the audio (gpt-realtime).
 """
 
 from __future__ import annotations
 
+import collections
 from typing import TYPE_CHECKING
 
 from agentgraph.protocol import events as wire
@@ -21,12 +27,15 @@ if TYPE_CHECKING:
 
 __all__ = ["AgentAudio"]
 
+_HOLD = ("audio", "hold-back")
+
 
 class AgentAudio:
     """The agent item being played in one session."""
 
     __slots__ = (
         "_bytes_per_ms",
+        "_held",
         "_host",
         "_reports",
         "_tracker",
@@ -54,6 +63,9 @@ class AgentAudio:
         self.num_bytes = 0
         self.done = False
         self.muted: set[str] = set()
+        self._held: collections.deque[
+            tuple[float, se.RealtimeAudioEvent | se.RealtimeAudioDoneEvent]
+        ] = collections.deque()
 
     def reset(self) -> None:
         """Forget the playing item (a new model session has none)."""
@@ -61,26 +73,60 @@ class AgentAudio:
         self.num_bytes = 0
         self.done = False
 
-    def on_delta(self, event: wire.ResponseOutputAudioDelta) -> bool:
-        """Count a delta; False if its item was cut off (drop it)."""
+    def on_delta(self, event: wire.ResponseOutputAudioDelta) -> None:
+        """Count a delta and pass it on as `audio_delta` (dropped if its item was cut off)."""
         item_id = event.item_id
         if item_id in self.muted:
-            return False
+            return
         if item_id != self.item_id:
             self.item_id = item_id
             self.content_index = event.content_index
             self.num_bytes = 0
             self.done = False
         self.num_bytes += len(event.delta)
-        return True
+        self._out(
+            se.RealtimeAudioEvent(event.delta, item_id, event.content_index, event.response_id)
+        )
 
-    def on_done(self, item_id: str) -> bool:
-        """The item's audio is complete; False if it was cut off."""
+    def on_done(self, event: wire.ResponseOutputAudioDone) -> None:
+        """The item's audio is complete: `audio_done` (nothing if it was cut off)."""
+        item_id = event.item_id
         if item_id in self.muted:
-            return False
+            return
         if item_id == self.item_id:
             self.done = True
-        return True
+        self._out(se.RealtimeAudioDoneEvent(item_id=item_id, content_index=event.content_index))
+
+    def _hold_ms(self) -> int:
+        host = self._host
+        guardrails = (*host.agent.output_guardrails, *host.settings.output_guardrails)
+        return max((g.hold_back_ms for g in guardrails), default=0) if guardrails else 0
+
+    def _out(self, event: se.RealtimeAudioEvent | se.RealtimeAudioDoneEvent) -> None:
+        host = self._host
+        if not self._held and not (host.agent.output_guardrails or host.settings.output_guardrails):
+            host.emit(event)  # the hot path: no guardrails, nothing held
+            return
+        hold_ms = self._hold_ms()
+        if not hold_ms and not self._held:
+            host.emit(event)
+            return
+        release = host.now + hold_ms / 1000
+        if not self._held:
+            host.deadlines.set(_HOLD, release)
+        self._held.append((release, event))
+
+    def handle_deadline(self, key: object, now: float) -> None:
+        """Release held audio that is due (skipping items cut off meanwhile)."""
+        if key != _HOLD:
+            return
+        held = self._held
+        while held and held[0][0] <= now:
+            event = held.popleft()[1]
+            if event.item_id not in self.muted:
+                self._host.emit(event)
+        if held:
+            self._host.deadlines.set(_HOLD, held[0][0])
 
     def played_ms(self) -> int:
         """ms of the current item the caller heard, clamped to the audio received."""

@@ -49,6 +49,9 @@ class RealtimeOutputGuardrail:
         debounce_length: run again after this many new transcript characters.
         message: what the agent says instead of a blocked reply, e.g. "I can't quote prices".
         on_error: `"block"` (default: a guardrail that raises blocks the reply) or `"allow"`.
+        hold_back_ms: delay agent audio by this much while this guardrail is active, so a
+            check can cut a reply before the caller hears it (for models whose transcript
+            trails their audio, e.g. gpt-realtime: ~500-1500 ms; default 0 adds no latency).
     """
 
     guardrail_function: GuardrailFunction
@@ -56,12 +59,15 @@ class RealtimeOutputGuardrail:
     debounce_length: int = 100
     message: str | None = None
     on_error: Literal["block", "allow"] = "block"
+    hold_back_ms: int = 0
 
     def __post_init__(self) -> None:
         if self.debounce_length < 1:
             raise ValueError("debounce_length must be at least 1")
         if self.on_error not in ("block", "allow"):
             raise ValueError(f"on_error must be 'block' or 'allow', not {self.on_error!r}")
+        if self.hold_back_ms < 0:
+            raise ValueError("hold_back_ms must not be negative")
 
     def get_name(self) -> str:
         """The guardrail's display name."""

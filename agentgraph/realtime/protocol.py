@@ -238,6 +238,7 @@ class SessionProtocol:
             self.tools.approvals.handle_deadline(key)
             self.tools.handle_deadline(key, now)
             self.reconnector.handle_deadline(key, now)
+            self.audio.handle_deadline(key, now)
 
     # ------------------------------------------------------------------ connection
 
@@ -554,18 +555,10 @@ class SessionProtocol:
         self.tools.on_arguments_done(event, self._now)
 
     def _on_audio_delta(self, event: wire.ResponseOutputAudioDelta) -> None:
-        if self.audio.on_delta(event):
-            self.events.append(
-                se.RealtimeAudioEvent(
-                    event.delta, event.item_id, event.content_index, event.response_id
-                )
-            )
+        self.audio.on_delta(event)
 
     def _on_audio_done(self, event: wire.ResponseOutputAudioDone) -> None:
-        if self.audio.on_done(event.item_id):
-            self.emit(
-                se.RealtimeAudioDoneEvent(item_id=event.item_id, content_index=event.content_index)
-            )
+        self.audio.on_done(event)
 
     def _on_transcript_delta(
         self,
