@@ -214,3 +214,29 @@ def test_a_check_runs_at_each_sentence_end() -> None:
     )
     assert seen == ["Hi.", "Hi. That is forbidden."]  # not waiting for 100 characters
     assert d.of(se.RealtimeGuardrailTrippedEvent)
+
+
+def test_hold_back_keeps_audio_until_checked_and_drops_it_on_a_trip() -> None:
+    def words(ctx: Any, agent: Any, text: str) -> GuardrailFunctionOutput:
+        return GuardrailFunctionOutput(output_info=None, tripwire_triggered="forbidden" in text)
+
+    guard = RealtimeOutputGuardrail(words, hold_back_ms=800)
+    d = CoreDriver(RealtimeAgent(name="a", output_guardrails=[guard]))
+    d.receive(wire.ResponseCreated(response={"id": "r1"}))
+    d.receive(wire.ResponseOutputAudioDelta(response_id="r1", item_id="i1", delta=b"\0" * 4800))
+    assert not d.of(se.RealtimeAudioEvent)  # held
+    d.advance(0.5)
+    d.receive(
+        wire.ResponseOutputAudioTranscriptDelta(
+            response_id="r1", item_id="i1", delta="That is forbidden."
+        )
+    )
+    d.advance(1.0)
+    assert not d.of(se.RealtimeAudioEvent)  # cut before the caller heard any of it
+    assert d.of(se.RealtimeGuardrailTrippedEvent)
+    # a clean reply is released once its hold-back has passed
+    d.receive(wire.ResponseOutputAudioDelta(response_id="r2", item_id="i2", delta=b"\0" * 480))
+    d.advance(0.79)
+    assert not d.of(se.RealtimeAudioEvent)
+    d.advance(0.02)
+    assert [e.item_id for e in d.of(se.RealtimeAudioEvent)] == ["i2"]
