@@ -50,6 +50,28 @@ is absent, what it means, and an example.
 """
 
 
+_CONDITIONS = """\
+## Approval conditions
+
+`approval: {when: ...}` decides per call whether a tool needs a yes first. A condition
+compares the tool's arguments with values: `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`,
+`not in`, joined with `and`, `or`, `not` and parentheses; strings in single or double
+quotes; `true`, `false`, `null`; lists in `[...]`. It is evaluated on the arguments the
+tool will receive (validated, converted, defaults filled), never run as code.
+
+Comparisons are typed. A parameter declared as a number, boolean, `datetime.time`,
+`datetime.date` or `datetime.datetime` compares as one; otherwise the literal decides:
+`amount > 1000` compares numbers (`"5000"` is 5000), `time > '17:00'` compares times
+(`"17.30"`, `"5:30 pm"` and `"17:30"` are all half past five), `day < '2026-12-24'`
+compares dates (`"24 December 2026"` too), other text compares without regard to case.
+An argument that cannot be read that way (`"lots"`, `"tomorrow"`, a missing value
+compared with `<`) makes the rule apply: the approval is asked, never skipped.
+`validate` rejects names that are not parameters of the tool and literals of the wrong
+kind, with the parameter list and "did you mean"; `message: "Book {date} at {time}?"`
+may use the same names.
+"""
+
+
 def _ref_name(schema: dict[str, Any]) -> str | None:
     ref = schema.get("$ref")
     return ref.rsplit("/", 1)[1] if isinstance(ref, str) else None
@@ -272,6 +294,7 @@ def language_reference(examples: Path) -> str:
         name = data.get("name", file) if isinstance(data, dict) else file
         lines.append(f"- `examples/graphs/{file}`: {name}")
     lines += _render(graph_schema(), "Graph file", graphs, "An agentgraph graph file.")
+    lines += ["", _CONDITIONS.rstrip()]
     lines += [
         "",
         "# Conversation tests files",
