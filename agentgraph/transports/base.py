@@ -36,6 +36,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from agentgraph.audio import AudioFormat
+from agentgraph.realtime.events import RealtimeSessionEvent
 
 __all__ = [
     "PlaybackTracker",
@@ -77,7 +78,9 @@ class TransportSession(Protocol):
 
     async def interrupt(self) -> None: ...
 
-    def __aiter__(self) -> AsyncIterator[Any]: ...
+    def __aiter__(self) -> AsyncIterator[RealtimeSessionEvent]:
+        """Session events, typed: transports dispatch on their classes (`match event:`)."""
+        ...
 
 
 class Transport(abc.ABC):

@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from agentgraph.audio import AudioFormat
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import (
     PlayoutBuffer,
     Transport,
@@ -128,20 +129,20 @@ class BrowserTransport(Transport):
 
     async def _to_page(self, session: TransportSession) -> None:
         async for event in session:
-            kind = getattr(event, "type", "")
-            if kind == "audio_delta":
-                key = (event.item_id, event.content_index)
-                if key != self._item:
-                    self._item = key
-                    self.link.send_json(
-                        {"type": "audio_item", "item_id": event.item_id, "gen": self.gen}
-                    )
-                self.mirror.push(event.item_id, event.content_index, event.audio)
-                self.link.send_bytes(event.audio)
-            elif kind == "audio_done":
-                self.link.send_json({"type": "audio_done", "item_id": event.item_id})
-            elif kind == "audio_interrupted":
-                self.interrupt()
+            match event:
+                case se.RealtimeAudioEvent():
+                    key = (event.item_id, event.content_index)
+                    if key != self._item:
+                        self._item = key
+                        self.link.send_json(
+                            {"type": "audio_item", "item_id": event.item_id, "gen": self.gen}
+                        )
+                    self.mirror.push(event.item_id, event.content_index, event.audio)
+                    self.link.send_bytes(event.audio)
+                case se.RealtimeAudioDoneEvent():
+                    self.link.send_json({"type": "audio_done", "item_id": event.item_id})
+                case se.RealtimeAudioInterruptedEvent():
+                    self.interrupt()
 
     def interrupt(self) -> None:
         """Stop the page's playback now; later reports of the old audio are ignored."""

@@ -28,6 +28,7 @@ from typing import Any
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import UsageError
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import PlayedChunk, PlayoutBuffer, Transport, TransportSession
 
 __all__ = ["LocalAudioTransport", "import_sounddevice", "list_devices", "parse_device"]
@@ -283,15 +284,15 @@ class LocalAudioTransport(Transport):
 
         async def play_events() -> None:
             async for event in session:
-                kind = getattr(event, "type", "")
-                if kind == "audio_delta":
-                    output.push(event.item_id, event.content_index, event.audio)
-                elif kind == "audio_done":
-                    output.complete()
-                elif kind == "audio_interrupted":
-                    output.interrupt()
-                    if self.playback_tracker is not None:
-                        self.playback_tracker.on_interrupted()
+                match event:
+                    case se.RealtimeAudioEvent():
+                        output.push(event.item_id, event.content_index, event.audio)
+                    case se.RealtimeAudioDoneEvent():
+                        output.complete()
+                    case se.RealtimeAudioInterruptedEvent():
+                        output.interrupt()
+                        if self.playback_tracker is not None:
+                            self.playback_tracker.on_interrupted()
 
         async def push_to_talk() -> None:
             if self.source is None:

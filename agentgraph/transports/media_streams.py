@@ -41,6 +41,7 @@ from websockets.http11 import Request, Response
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import ProtocolError, UsageError
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import (
     PlaybackTracker,
     Transport,
@@ -283,15 +284,15 @@ class MediaStreamTransport(Transport):
 
     async def _outbound(self, session: TransportSession) -> None:
         async for event in session:
-            kind = getattr(event, "type", "")
-            if kind == "audio_delta":
-                out = self.protocol.media(event.item_id, event.content_index, event.audio)
-            elif kind == "audio_interrupted":
-                out = self.protocol.clear()
-            elif kind == "connection" and getattr(event, "status", "") == "closed":
-                return
-            else:
-                continue
+            match event:
+                case se.RealtimeAudioEvent():
+                    out = self.protocol.media(event.item_id, event.content_index, event.audio)
+                case se.RealtimeAudioInterruptedEvent():
+                    out = self.protocol.clear()
+                case se.RealtimeConnectionEvent(status="closed"):
+                    return
+                case _:
+                    continue
             with contextlib.suppress(ConnectionClosed):
                 for text in out:
                     await self.ws.send(text)

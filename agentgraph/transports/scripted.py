@@ -20,6 +20,7 @@ from typing import Any
 
 from agentgraph.audio import AudioFormat, resample_pcm16
 from agentgraph.audio.g711 import alaw_to_pcm16, ulaw_to_pcm16
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import PlaybackTracker, PlayoutBuffer, TransportSession
 from agentgraph.transports.turns import TurnWatcher
 
@@ -200,13 +201,18 @@ class EventPump:
     async def _consume(self) -> None:
         try:
             async for event in self.session:
-                kind = getattr(event, "type", "")
-                if kind == "audio_delta" and self.player is not None:
-                    self.player.push(event.item_id, event.content_index, event.audio)
-                elif kind == "audio_interrupted" and self.player is not None:
-                    self.player.interrupt()
-                if kind not in ("audio_delta", "raw_model_event"):
-                    self.events.append(event)
+                match event:
+                    case se.RealtimeAudioEvent():
+                        if self.player is not None:
+                            self.player.push(event.item_id, event.content_index, event.audio)
+                    case se.RealtimeRawModelEvent():
+                        pass
+                    case se.RealtimeAudioInterruptedEvent():
+                        if self.player is not None:
+                            self.player.interrupt()
+                        self.events.append(event)
+                    case _:
+                        self.events.append(event)
                 self.watcher.feed(event, self._loop.time())
                 self._changed.set()
         finally:

@@ -24,6 +24,7 @@ from agentgraph.audio import (
     pcm16_to_ulaw,
     ulaw_to_pcm16,
 )
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import Transport, TransportSession, run_until_first_done
 from agentgraph.transports.sip.server import SipCall
 
@@ -98,22 +99,20 @@ class SipCallTransport(Transport):
     async def _events(self, session: TransportSession) -> None:
         playout = self.call.rtp
         async for event in session:
-            kind = getattr(event, "type", "")
-            if kind == "audio_delta":
-                audio = event.audio
-                if self.audio_format is not self.call.audio_format:
-                    audio = transcode_g711(audio, self.audio_format, self.call.audio_format)
-                playout.playout.push(event.item_id, event.content_index, audio)
-            elif kind == "audio_interrupted":
-                playout.playout.interrupt()  # G.711: everything queued is dropped at once
-            elif kind == "connection" and getattr(event, "status", "") == "closed":
-                return
-            elif kind == "error":
-                log.warning(
-                    "call %s: session error: %s",
-                    self.call.call_id,
-                    _short(getattr(event, "error", event)),
-                )
+            match event:
+                case se.RealtimeAudioEvent():
+                    audio = event.audio
+                    if self.audio_format is not self.call.audio_format:
+                        audio = transcode_g711(audio, self.audio_format, self.call.audio_format)
+                    playout.playout.push(event.item_id, event.content_index, audio)
+                case se.RealtimeAudioInterruptedEvent():
+                    playout.playout.interrupt()  # G.711: everything queued is dropped at once
+                case se.RealtimeConnectionEvent(status="closed"):
+                    return
+                case se.RealtimeErrorEvent():
+                    log.warning(
+                        "call %s: session error: %s", self.call.call_id, _short(event.error)
+                    )
 
 
 def transcode_g711(data: bytes, src: AudioFormat, dst: AudioFormat) -> bytes:
