@@ -16,6 +16,7 @@ import contextlib
 import csv
 import re
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,12 +202,15 @@ async def place_calls(
                 via = opts.via or (trunk.address if trunk is not None else _uri_host(uri))
                 dest = await asyncio.to_thread(resolve_address, via, "the trunk")
                 started = loop.time()
+                transport = trunk.transport if trunk is not None and not opts.via else "udp"
                 call = await server.dial(
                     uri,
                     dest,
                     from_user=from_user or "agentgraph",
                     credentials=credentials,
                     ring_timeout_s=opts.ring_timeout_s,
+                    transport=transport,
+                    tls=ssl.create_default_context() if transport == "tls" else None,
                 )
                 outcome = CallOutcome(opts.targets[index], "failed", call_id=call.call_id)
                 if call.started:

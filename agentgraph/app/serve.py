@@ -171,6 +171,7 @@ async def serve_graph(
         codecs=tuple(c.upper() for c in sip.codecs) if sip is not None else ("PCMU", "PCMA"),
         rate_per_s=rate,
         rate_burst=2 * rate,
+        tls_port=getattr(getattr(sip, "tls", None), "port", 0) or 0,
         auth=tuple((u.user, u.secret) for u in getattr(sip, "auth", None) or ()),
         srtp=str(getattr(sip, "srtp", "off")),
     )
@@ -219,6 +220,8 @@ async def serve_graph(
                 prepare=prepare,
                 rtp_ports=rtp_ports,
                 on_call_end=metrics.on_call_end if metrics is not None else None,
+                tcp=bool(getattr(sip, "tcp", False)),
+                tls=_tls_context(opts, sip),
             )
         )
         if metrics is not None:
@@ -314,6 +317,20 @@ def _call_records(
     stack.callback(records.close)
     click.echo(f"agentgraph serve: records per call in {directory}", err=True)
     return records
+
+
+def _tls_context(opts: ServeOptions, sip: Any) -> Any:
+    """The server TLS context of `sip.tls` (files relative to the graph), or None."""
+    tls = getattr(sip, "tls", None)
+    if tls is None:
+        return None
+    from agentgraph.transports.sip.stream import server_tls_context
+
+    base = opts.graph.parent if opts.graph is not None else Path(".")
+    try:
+        return server_tls_context(str(base / tls.cert), str(base / tls.key))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"sip.tls: cannot load {tls.cert} / {tls.key}: {exc}") from exc
 
 
 def _register(server: Any, trunk: Any) -> None:

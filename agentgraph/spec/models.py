@@ -435,6 +435,14 @@ class SipUser(_Model):
     secret: str = Field(min_length=1, description="The password; use ${...}.", repr=False)
 
 
+class SipTls(_Model):
+    """SIP over TLS: where, and the certificate to present."""
+
+    port: int = Field(5061, ge=1, le=65535, description="TLS port (on the listen host).")
+    cert: str = Field(description="PEM certificate chain file (relative to the graph file).")
+    key: str = Field(description="PEM private key file (relative to the graph file).")
+
+
 class SipTrunk(_Model):
     """The SIP trunk (carrier or PBX) for outgoing calls, and to register with."""
 
@@ -445,6 +453,7 @@ class SipTrunk(_Model):
     registration: bool = Field(False, description="REGISTER while serving, refreshed.")
     expires: int = Field(300, ge=30, le=86400, description="Registration lifetime asked.")
     from_user: str | None = Field(None, description="Caller ID user; default: user.")
+    transport: Literal["udp", "tcp", "tls"] = Field("udp", description="How to reach it.")
 
 
 class SipSpec(_Model):
@@ -476,6 +485,8 @@ class SipSpec(_Model):
         description="When set, new calls must authenticate (SIP digest) as one of these.",
     )
     trunk: SipTrunk | None = None
+    tcp: bool = Field(False, description="Also take SIP over TCP on the listen port.")
+    tls: SipTls | None = None
     srtp: Literal["off", "optional", "required"] = Field(
         "off",
         description="SRTP (SDES, AES_CM_128_HMAC_SHA1_80): off refuses SRTP offers, "

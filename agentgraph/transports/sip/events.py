@@ -56,6 +56,7 @@ class SipConfig:
     auth: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     auth_realm: str = "agentgraph"
     srtp: str = "off"  # off | optional | required (SDES AES_CM_128_HMAC_SHA1_80)
+    tls_port: int = 0  # where we take SIP over TLS (0: none); TCP shares `port`
 
     @property
     def public_host(self) -> str:

@@ -130,6 +130,7 @@ class _Call:
     credentials: tuple[str, str] | None = None  # answers 401/407 to our requests
     auth_tried: frozenset[str] = frozenset()  # methods already re-sent with credentials
     srtp_key: bytes = field(default_factory=lambda: secrets.token_bytes(30), repr=False)
+    transport: str = "UDP"  # of the INVITE's top Via: our in-dialog requests use it too
 
 
 def _token() -> str:
@@ -364,6 +365,7 @@ class SipServerProtocol:
             session_id=int(self._token()[:8], 16),
             offer=offer,
             remote_cseq=req.cseq[0],
+            transport=parse_via(req.headers.get_all("Via")[0]).transport.upper(),
         )
         self._calls[call.call_id] = call
         self._tx.server[key] = ServerTransaction("INVITE", addr)
@@ -483,6 +485,12 @@ class SipServerProtocol:
             self._set_media(call, media)
         call.sdp_version += 1
         return sdp.serialize().encode()
+
+    def via(self, transport: str, branch: str) -> str:
+        """Our Via for a request sent over `transport` (UDP, TCP or TLS)."""
+        port = self.config.tls_port if transport == "TLS" and self.config.tls_port else None
+        sent_by = f"{self.config.public_host}:{port or self.config.port}"
+        return f"SIP/2.0/{transport} {sent_by};branch={branch};rport"
 
     def _offer_key(self, call: _Call) -> bytes | None:
         """Our SRTP key when we offer: SDES offers are RTP/SAVP only when required
@@ -656,10 +664,11 @@ class SipServerProtocol:
         rtp_port: int,
         from_user: str = "agentgraph",
         credentials: tuple[str, str] | None = None,
+        transport: str = "UDP",
         now: float,
     ) -> str:
-        """Place a call to `target` (sip: URI) through `dest`; returns its call id.
-        `CallProgress`, then `CallConfirmed` (answered) or `CallEnded` (why not) follow."""
+        """Place a call to `target` (sip: URI) through `dest` over `transport`; returns
+        its call id. `CallProgress`, then `CallConfirmed` or `CallEnded` (why not) follow."""
         return self.uac.dial(
             target,
             dest=dest,
@@ -667,6 +676,7 @@ class SipServerProtocol:
             rtp_port=rtp_port,
             from_user=from_user,
             credentials=credentials,
+            transport=transport,
             now=now,
         )
 
@@ -708,10 +718,7 @@ class SipServerProtocol:
         call.local_cseq += 1
         branch = "z9hG4bK" + self._token()
         h = Headers()
-        h.add(
-            "Via",
-            f"SIP/2.0/UDP {self.config.public_host}:{self.config.port};branch={branch};rport",
-        )
+        h.add("Via", self.via(call.transport, branch))
         h.add("Max-Forwards", "70")
         h.add("From", call.local)
         h.add("To", call.remote)

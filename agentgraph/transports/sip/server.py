@@ -19,6 +19,7 @@ import logging
 import random
 import secrets
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,6 +42,7 @@ from agentgraph.transports.sip.events import (
 )
 from agentgraph.transports.sip.media import FRAME_S, RtpPacer, RtpStream, SendTiming
 from agentgraph.transports.sip.protocol import SipServerProtocol
+from agentgraph.transports.sip.stream import StreamTransport
 
 __all__ = ["CallHandler", "Preparer", "SipCall", "SipServer", "loopback_handler"]
 
@@ -162,6 +164,8 @@ class SipServer:
         rtp_ports: (first, last) port range for RTP (even ports); default: any free port.
         goodbye_s: how long `hangup()` waits for queued agent audio to play.
         on_call_end: called with each call that ends (metrics, records).
+        tcp: also take SIP over TCP on the same port number.
+        tls: also take SIP over TLS (this server context) on `config.tls_port`.
         answer_delay_s: let it ring this long before answering (the caller may CANCEL).
         prepare: run while it rings (e.g. connect the model); its result is
             `call.prepared`; if it raises, the caller gets 503. A result with `aclose()`
@@ -179,6 +183,8 @@ class SipServer:
         rtp_ports: tuple[int, int] | None = None,
         goodbye_s: float = 8.0,
         on_call_end: Callable[[SipCall], None] | None = None,
+        tcp: bool = False,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.config = config
         self.answer_delay_s = answer_delay_s
@@ -188,6 +194,9 @@ class SipServer:
         self.rtp_ports = rtp_ports
         self.goodbye_s = goodbye_s
         self.on_call_end = on_call_end
+        self.tcp = tcp
+        self.tls = tls
+        self.streams: StreamTransport | None = None
         self.calls: dict[str, SipCall] = {}
         self.completed_calls = 0
         self.failed_calls = 0
@@ -226,6 +235,17 @@ class SipServer:
             from dataclasses import replace
 
             self.config = replace(self.config, port=port)
+        if self.tcp or self.tls is not None:
+            from dataclasses import replace
+
+            self.streams = StreamTransport(self._datagram)
+            if self.tcp:
+                await self.streams.listen(self.config.host, port)
+            if self.tls is not None:
+                tls_port = await self.streams.listen(
+                    self.config.host, self.config.tls_port, self.tls
+                )
+                self.config = replace(self.config, tls_port=tls_port)
         self._core = SipServerProtocol(self.config)
         self._pacer = RtpPacer()
         return self
@@ -270,6 +290,8 @@ class SipServer:
             self._pacer.close()
         if self._timer is not None:
             self._timer.cancel()
+        if self.streams is not None:
+            await self.streams.close()
         if self._transport is not None:
             self._transport.close()
 
@@ -293,8 +315,10 @@ class SipServer:
     def _flush(self) -> None:
         core, transport, loop = self._core, self._transport, self._loop
         assert core is not None and transport is not None and loop is not None
+        streams = self.streams
         for data, addr in core.datagrams_to_send():
-            transport.sendto(data, addr)
+            if streams is None or not streams.send(data, addr):
+                transport.sendto(data, addr)
         deadline = core.next_deadline()
         if self._timer is not None and (deadline is None or self._timer.when() != deadline):
             self._timer.cancel()
@@ -429,22 +453,27 @@ class SipServer:
         from_user: str = "agentgraph",
         credentials: tuple[str, str] | None = None,
         ring_timeout_s: float = 30.0,
+        transport: str = "udp",
+        tls: ssl.SSLContext | None = None,
     ) -> SipCall:
         """Call `target` (a sip: URI) through `via` (the trunk or the callee).
 
         Returns once the call is answered (`call.started`; `on_call` runs it) or has
         failed (`call.ended` set; `call.end_reason` says "busy", "no answer",
-        "declined", "unauthorized" or "failed: <status> <reason>").
+        "declined", "unauthorized" or "failed: <status> <reason>"). `transport` "tcp" or
+        "tls" (with a client context `tls`) opens a connection to `via` first.
         """
         assert self._loop is not None
+        if transport in ("tcp", "tls"):
+            if self.streams is None:
+                self.streams = StreamTransport(self._datagram)
+            await self.streams.connect(via, tls if transport == "tls" else None)
         rand = secrets.randbits(64)
         stream = RtpStream(
             ssrc=rand & 0xFFFFFFFF, sequence=(rand >> 32) & 0xFFFF, timestamp=rand >> 32
         )
-        transport, _ = await self._loop.create_datagram_endpoint(
-            lambda: stream, sock=self._rtp_socket()
-        )
-        stream.connection_made(transport)
+        rtp, _ = await self._loop.create_datagram_endpoint(lambda: stream, sock=self._rtp_socket())
+        stream.connection_made(rtp)
         stream.signaling_host = via[0]
         stream.on_heard = self._heard
         call_id = self.core.dial(
@@ -454,6 +483,7 @@ class SipServer:
             rtp_port=stream.local_port,
             from_user=from_user,
             credentials=credentials,
+            transport=transport,
             now=self._now(),
         )
         user = target.split(":", 1)[-1].split("@", 1)[0]

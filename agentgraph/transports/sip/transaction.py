@@ -159,8 +159,9 @@ class TransactionLayer:
                     updates["received"] = addr[0]
                 if top.has_param("rport"):
                     updates["rport"] = str(addr[1])  # RFC 3581
-                else:
+                elif top.transport.upper() not in ("TCP", "TLS"):
                     dest = (addr[0], top.port or 5060)  # §18.2.2 sent-by port
+                # (over TCP/TLS the response goes back down the request's connection)
                 value = str(top.with_params(**updates)) if updates else value
             h.add("Via", value)
         h.add("From", req.headers.get("From") or "")

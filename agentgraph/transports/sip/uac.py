@@ -87,6 +87,7 @@ class Uac:
         rtp_port: int,
         from_user: str,
         credentials: Credentials | None,
+        transport: str = "UDP",
         now: float,
     ) -> str:
         """Send an INVITE for `target` (a sip: URI) to `dest`; returns the call id."""
@@ -116,6 +117,7 @@ class Uac:
             local_cseq=0,
             outbound=True,
             credentials=credentials,
+            transport=transport.upper(),
         )
         offer = make_offer(
             local_host=rtp_host,
@@ -147,7 +149,7 @@ class Uac:
     def _headers(self, call: _Call, method: str, cseq: int, branch: str, uri: str) -> Headers:
         config = self.core.config
         h = Headers()
-        h.add("Via", f"SIP/2.0/UDP {config.public_host}:{config.port};branch={branch};rport")
+        h.add("Via", self.core.via(call.transport, branch))
         h.add("Max-Forwards", "70")
         h.add("From", call.local)
         h.add("To", call.remote)
