@@ -20,12 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from agentgraph.app.backend import Backend, open_backend
+from agentgraph.app.backend import Backend, connect_failure, open_backend
 from agentgraph.app.console import ConsoleMode, ConsoleRenderer
+from agentgraph.app.eventdata import redact_logs
 from agentgraph.app.hub import ObservedSession, SessionHub
 from agentgraph.app.page import PageApprovals, PageObserver, save_graph
 from agentgraph.app.records import SessionRecorder, new_run_dir
-from agentgraph.errors import AgentGraphError, UsageError
+from agentgraph.app.shutdown import interrupt_on_termination
+from agentgraph.errors import AgentGraphError, ConnectionClosed, UsageError
 
 __all__ = ["PlayOptions", "PlayServer", "is_loopback", "request_allowed", "run_play"]
 
@@ -156,6 +158,7 @@ class PlayServer:
         self.runs: list[Path] = []
         self.url = ""
         self._runner: Any = None
+        self._open: dict[asyncio.Task[Any], Any] = {}  # conversation task -> its websocket
 
     # -- the web server ----------------------------------------------------------------
     async def start(self) -> str:
@@ -195,7 +198,12 @@ class PlayServer:
         return self.url
 
     async def stop(self) -> None:
-        """Close the server and every conversation."""
+        """End every conversation (their records are written), then close the server."""
+        for ws in list(self._open.values()):
+            with contextlib.suppress(Exception):
+                await ws.close(code=1001, message=b"agentgraph play is stopping")
+        if self._open:
+            await asyncio.wait(list(self._open), timeout=15)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -238,12 +246,16 @@ class PlayServer:
         ws = web.WebSocketResponse(max_msg_size=_MAX_FRAME, heartbeat=None)
         await ws.prepare(request)
         link = _Link(ws)
+        task = asyncio.current_task()
+        assert task is not None
+        self._open[task] = ws
         try:
             await self.converse(link)
         except AgentGraphError as err:
             link.send_json({"type": "error", "message": err.format()})
             self._console().note(err.format())
         finally:
+            self._open.pop(task, None)
             await link.close()
             await ws.close()
         return ws
@@ -330,7 +342,10 @@ class PlayServer:
             page.note(text)
 
         try:
-            session = await self._open_session(compiled, transport, hub)
+            try:
+                session = await self._open_session(compiled, transport, hub)
+            except ConnectionClosed as exc:  # unreachable or refused: say what to do instead
+                raise connect_failure(self.backend, exc) from None
             async with session:
                 approvals = PageApprovals(session, page, timeout_s=self.opts.approval_timeout_s)
                 hub.event_listeners.append(approvals.on_event)
@@ -440,7 +455,16 @@ async def run_play(opts: PlayOptions, *, out: TextIO | None = None) -> None:
             f"--host {opts.host} is not a loopback address: anyone who can reach it could "
             "talk to the agent and run its tools; add --allow-remote if that is what you want"
         )
-    _spec, compiled = load_spec(opts.graph)
+    spec, compiled = load_spec(opts.graph)
+    redact_logs(frozenset(getattr(spec, "secrets", ()) or ()))
+    restore_signals = interrupt_on_termination()  # SIGTERM/SIGHUP end it like Ctrl-C
+    try:
+        await _serve(opts, compiled, out)
+    finally:
+        restore_signals()
+
+
+async def _serve(opts: PlayOptions, compiled: Any, out: TextIO) -> None:
     async with open_backend(compiled.model, force_provider=opts.provider) as backend:
         server = PlayServer(opts, backend, out=out)
         url = await server.start()

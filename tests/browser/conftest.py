@@ -97,6 +97,8 @@ class PlayServer:
         self.url = ""
         while not self.url:
             line = self.lines.get(timeout=60)
+            if not line:
+                raise RuntimeError("agentgraph play exited:\n" + "".join(self.output))
             if line.startswith("playground: "):
                 self.url = line.split()[1]
 

@@ -9,7 +9,6 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -180,15 +179,16 @@ class _Tracker:
 
 
 async def test_browser_transport_counts_only_audio_the_page_played_before_a_stop() -> None:
+    from agentgraph.realtime import events as se
     from agentgraph.transports.browser import BrowserTransport
 
     def delta(item: str, n: int) -> Any:
-        return SimpleNamespace(type="audio_delta", item_id=item, content_index=0, audio=bytes(n))
+        return se.RealtimeAudioEvent(audio=bytes(n), item_id=item)
 
     events = [
         delta("a", 4800),
         delta("a", 4800),
-        SimpleNamespace(type="audio_interrupted", item_id="a", content_index=0),
+        se.RealtimeAudioInterruptedEvent(item_id="a"),
         delta("b", 960),
     ]
     incoming = [

@@ -7,6 +7,7 @@ DOM: the analyser's level of played agent audio and how often playback was stopp
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -235,3 +236,22 @@ def test_push_to_talk_commits_the_turn_on_release(
     log_line(page, "tool-start", 'get_weather(city="Tokyo")')
     log_line(page, "agent", "In Tokyo it is")
     assert page.errors == []
+
+
+def test_ctrl_c_ends_open_conversations_with_complete_records(
+    play_server: Any, browser_page: Any, tmp_path: Path
+) -> None:
+    import signal
+
+    server = play_server(weather_graph(tmp_path))
+    page = browser_page(server.url)
+    ready(page)
+    say(page, "What's the weather in Paris?")
+    log_line(page, "agent", "In Paris it is")
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=60) == 0
+    (run,) = (tmp_path / "runs").iterdir()
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["tool_calls"][0]["name"] == "get_weather"
+    assert (run / "report.html").is_file()
+    page.locator("#log li.note", has_text="conversation ended").wait_for(timeout=TIMEOUT_MS)
