@@ -7,7 +7,7 @@ Starts `agentgraph engine serve` and `agentgraph serve GRAPH --openai-sip --medi
 (SIP allow list 127.0.0.1/32, max_calls 4, secrets in the environment), then runs at
 once until the deadline:
 
-* legitimate SIP calls from 127.0.0.1: INVITE, ACK, 3 s of u-law RTP (a spoken weather
+* legitimate SIP calls from 127.0.1.x (allowed): INVITE, ACK, 3 s of u-law RTP (a spoken weather
   question, then silence), BYE; counted answered (200 OK) and heard (agent RTP back);
 * an INVITE flood from 127.0.0.2 (outside the allow list) and random datagrams at the
   SIP port;
@@ -62,7 +62,7 @@ agents:
     tools: [get_weather]
 sip:
   listen: 127.0.0.1:{sip_port}
-  allow: [127.0.0.1/32]
+  allow: [127.0.0.1/32, 127.0.1.0/24]
   max_calls: 4
   openai:
     webhook_secret: "${{SOAK_WEBHOOK_SECRET}}"
@@ -135,15 +135,16 @@ class UdpPeer(asyncio.DatagramProtocol):
 
 def sip_request(method: str, call_id: str, port: int, sip_port: int, **kw: Any) -> bytes:
     body = kw.get("body", "")
+    ip = kw.get("ip", "127.0.0.1")
     lines = [
         f"{method} sip:1000@127.0.0.1:{sip_port} SIP/2.0",
-        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-{kw.get('branch', call_id)};rport",
+        f"Via: SIP/2.0/UDP {ip}:{port};branch=z9hG4bK-{kw.get('branch', call_id)};rport",
         "Max-Forwards: 70",
-        f"From: <sip:soak@127.0.0.1:{port}>;tag=soak",
+        f"From: <sip:soak@{ip}:{port}>;tag=soak",
         f"To: <sip:1000@127.0.0.1>{kw.get('to_tag', '')}",
         f"Call-ID: {call_id}",
         f"CSeq: {kw.get('cseq', 1)} {method}",
-        f"Contact: <sip:soak@127.0.0.1:{port}>",
+        f"Contact: <sip:soak@{ip}:{port}>",
     ]
     if body:
         lines.append("Content-Type: application/sdp")
@@ -153,21 +154,24 @@ def sip_request(method: str, call_id: str, port: int, sip_port: int, **kw: Any) 
 
 async def one_call(n: int, sip_port: int, speech: bytes, stats: Stats) -> None:
     loop = asyncio.get_running_loop()
-    sig_t, sig = await loop.create_datagram_endpoint(UdpPeer, local_addr=("127.0.0.1", 0))
-    rtp_t, rtp = await loop.create_datagram_endpoint(UdpPeer, local_addr=("127.0.0.1", 0))
+    caller_ip = f"127.0.1.{n % 250 + 1}"  # each caller its own address, as phones are
+    sig_t, sig = await loop.create_datagram_endpoint(UdpPeer, local_addr=(caller_ip, 0))
+    rtp_t, rtp = await loop.create_datagram_endpoint(UdpPeer, local_addr=(caller_ip, 0))
     port = sig_t.get_extra_info("sockname")[1]
     rtp_port = rtp_t.get_extra_info("sockname")[1]
     call_id = f"soak-{n}-{random.getrandbits(32):08x}"
     server = ("127.0.0.1", sip_port)
     sdp = (
-        f"v=0\r\no=soak 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        f"v=0\r\no=soak 1 1 IN IP4 {caller_ip}\r\ns=-\r\nc=IN IP4 {caller_ip}\r\nt=0 0\r\n"
         f"m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
     )
     stats.add("calls_attempted")
     try:
         final = None
         for _ in range(16):  # INVITE retransmissions every 0.5 s, 8 s in all
-            sig_t.sendto(sip_request("INVITE", call_id, port, sip_port, body=sdp), server)
+            sig_t.sendto(
+                sip_request("INVITE", call_id, port, sip_port, body=sdp, ip=caller_ip), server
+            )
             try:
                 while final is None:
                     data = await asyncio.wait_for(sig.queue.get(), 0.5)
@@ -186,7 +190,12 @@ async def one_call(n: int, sip_port: int, speech: bytes, stats: Stats) -> None:
         to_tag = re.search(rb"To:[^\r\n]*(;tag=[^;\r\n]+)", head)
         tag = to_tag.group(1).decode() if to_tag else ""
         media_port = int(re.search(rb"m=audio (\d+)", body).group(1))  # type: ignore[union-attr]
-        sig_t.sendto(sip_request("ACK", call_id, port, sip_port, to_tag=tag, branch="ack"), server)
+        sig_t.sendto(
+            sip_request(
+                "ACK", call_id, port, sip_port, to_tag=tag, branch=f"{call_id}-ack", ip=caller_ip
+            ),
+            server,
+        )
         audio = speech + b"\xff" * 8000 * 3  # the question, then 3 s of silence
         heard = 0
         seq, ts, ssrc = random.getrandbits(16), 0, random.getrandbits(32)
@@ -200,8 +209,18 @@ async def one_call(n: int, sip_port: int, speech: bytes, stats: Stats) -> None:
                 rtp.queue.get_nowait()
                 heard += 1
         stats.add("calls_heard_agent" if heard > 25 else "calls_silent")
-        bye = sip_request("BYE", call_id, port, sip_port, to_tag=tag, cseq=2, branch="b")
+        bye = sip_request(
+            "BYE", call_id, port, sip_port, to_tag=tag, cseq=2, branch=f"{call_id}-bye"
+        )
         sig_t.sendto(bye, server)
+        try:
+            while True:
+                data = await asyncio.wait_for(sig.queue.get(), 4.0)
+                if b"CSeq: 2 BYE" in data:
+                    stats.add(f"bye_{data.split(b' ', 2)[1].decode()}")
+                    break
+        except TimeoutError:
+            stats.add("bye_no_answer")
     except Exception as exc:  # counted, so a broken harness shows in the report
         stats.add(f"call_harness_error_{type(exc).__name__}")
     finally:
@@ -214,7 +233,7 @@ async def legit_calls(deadline: float, sip_port: int, stats: Stats) -> None:
     tasks: set[asyncio.Task[None]] = set()
     n = 0
     while time.monotonic() < deadline:
-        if len(tasks) < 3:
+        if len(tasks) < 2:  # legitimate load stays within max_calls (4)
             n += 1
             task = asyncio.ensure_future(one_call(n, sip_port, speech, stats))
             tasks.add(task)
@@ -424,7 +443,7 @@ def main() -> int:
     serve_log = (out / "serve.log").open("wb")
     serve = subprocess.Popen(
         [sys.executable, "-m", "agentgraph", "serve", str(out / "graph.yaml"), "--openai-sip",
-         "--media-streams", f"127.0.0.1:{ports['media']}"],
+         "--media-streams", f"127.0.0.1:{ports['media']}", "--stats", str(out / "stats.json")],
         stdout=serve_log, stderr=subprocess.STDOUT, env=env, cwd=out,
     )  # fmt: skip
     wait_line(out / "serve.log", r"(SIP on udp)", serve, 120)
@@ -459,6 +478,9 @@ def main() -> int:
         "crashed": crashed,
         "tracebacks_in_logs": tracebacks,
         "secrets_found": secrets_found(out),
+        "serve_stats": json.loads((out / "stats.json").read_text())
+        if (out / "stats.json").exists()
+        else None,
         "rss": samples,
         "traffic": dict(sorted(stats.items())),
         "out": str(out),
