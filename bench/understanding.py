@@ -309,9 +309,12 @@ def main() -> None:
     parser.add_argument("--text", action="store_true", help="typed turns, no audio")
     parser.add_argument("--part", choices=["tune", "held-out", "both"], default="both")
     parser.add_argument("--failures", type=Path, help="write failed trials here (JSON lines)")
+    parser.add_argument(
+        "--log", type=Path, help="append every finished trial here (JSON lines), as it ends"
+    )
     args = parser.parse_args()
 
-    trials = plan(args.quick, {"tune": 2, "held-out": 3})
+    trials = plan(args.quick, {"tune": 1, "held-out": 3})
     if args.part != "both":
         trials = [t for t in trials if t.part == args.part]
     ears: dict[str, Ear] = {}
@@ -324,6 +327,9 @@ def main() -> None:
                 ears[graph] = Ear(session_for(graph), args.recognizer)
             ear = ears[graph]
         run_trial(trial, ear, seed=i)
+        if args.log:
+            with args.log.open("a") as f:
+                f.write(json.dumps(_record(trial)) + "\n")
         if (i + 1) % 25 == 0:
             print(f"... {i + 1}/{len(trials)} trials", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - started
@@ -338,22 +344,22 @@ def main() -> None:
         with args.failures.open("w") as f:
             for t in trials:
                 if t.outcome != "right" or t.guess:
-                    f.write(
-                        json.dumps(
-                            {
-                                "part": t.part,
-                                "graph": t.request.graph,
-                                "want": [t.request.tool, t.request.args],
-                                "voice": t.voice,
-                                "condition": t.condition,
-                                "outcome": t.outcome,
-                                "guess": t.guess,
-                                "heard": t.heard,
-                                "calls": t.calls,
-                            }
-                        )
-                        + "\n"
-                    )
+                    f.write(json.dumps(_record(t)) + "\n")
+
+
+def _record(t: Trial) -> dict[str, Any]:
+    return {
+        "part": t.part,
+        "graph": t.request.graph,
+        "want": [t.request.tool, t.request.args],
+        "voice": t.voice,
+        "condition": t.condition,
+        "outcome": t.outcome,
+        "guess": t.guess,
+        "turns": t.turns,
+        "heard": t.heard,
+        "calls": t.calls,
+    }
 
 
 if __name__ == "__main__":

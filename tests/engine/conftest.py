@@ -13,7 +13,7 @@ from websockets.asyncio.client import ClientConnection
 
 from agentgraph.engine import EmbeddedEngine
 
-TIMEOUT_S = 10.0
+TIMEOUT_S = 30.0  # generous: recognizers share 2 cores with everything else
 
 WEATHER_TOOL: dict[str, Any] = {
     "type": "function",

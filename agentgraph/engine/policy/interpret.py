@@ -257,13 +257,17 @@ def extract(
     if kind == "number":
         number = _number_for(key, words, asked=asked)
         sure = 0.95
-        if number is None and asked:
-            # "for people" answering "how many?": a homophone, so only a guess
+        if number is None:
+            # "for people" answering "how many?", "a table for to": a homophone, a guess
             number = next(
                 (
                     _HOMOPHONES[w]
                     for i, w in enumerate(words)
-                    if w in _HOMOPHONES and (i + 1 == len(words) or words[i + 1] in _COUNT_NOUNS)
+                    if w in _HOMOPHONES
+                    and (
+                        (asked and (i + 1 == len(words) or words[i + 1] in _COUNT_NOUNS))
+                        or (i > 0 and words[i - 1] == "for" and words[i - 2 : i - 1] == ["table"])
+                    )
                 ),
                 None,
             )
@@ -390,10 +394,37 @@ def _digits(words: list[str], *, asked: bool) -> Slot | None:
             run = []
         double = 1
     value = "".join(best)
+    if len(value) < 3:
+        heard = _digits_by_sound(words)
+        if heard is not None:
+            return heard
     if len(value) < 3 and not (asked and value):
         return None
-    spelled = sum(1 for w in words if w in _SPOKEN_DIGITS or w in _TENS_DIGITS)
-    return Slot(value, 0.9 if spelled == 0 or len(value) >= 3 else 0.6)
+    if len(value) < 3:
+        return Slot(value, 0.5)  # too short for an account or order number: check it
+    return Slot(value, 0.9)
+
+
+def _digits_by_sound(words: list[str]) -> Slot | None:
+    """ "fine fine salmon" -> 557: digits misheard as words (a guess, confidence 0.5)."""
+    names = [w for w in _SPOKEN_DIGITS if w not in ("oh", "o", "for")]
+    run: list[str] = []
+    best = ""
+    for w in [*words, ""]:
+        if w.isdigit():
+            run.append(w)
+            continue
+        digit = _SPOKEN_DIGITS.get(w) if w not in ("for", "o") else None
+        if digit is None and w and w not in STOP:
+            near = sounds_like([w], names, min_ratio=0.6, min_phones=3, max_words=1)
+            digit = _SPOKEN_DIGITS[near[0]] if near else None
+        if digit is not None:
+            run.append(digit)
+            continue
+        if len("".join(run)) > len(best):
+            best = "".join(run)
+        run = []
+    return Slot(best, 0.5) if len(best) >= 3 else None
 
 
 _COUNT_NOUNS = (
@@ -455,7 +486,15 @@ def _number_for(key: str, words: list[str], *, asked: bool) -> float | None:
     return None
 
 
-_HOMOPHONES = {"for": 4.0, "to": 2.0, "too": 2.0, "won": 1.0, "ate": 8.0, "tree": 3.0}
+_HOMOPHONES = {
+    "for": 4.0,
+    "to": 2.0,
+    "too": 2.0,
+    "won": 1.0,
+    "ate": 8.0,
+    "tree": 3.0,
+    "free": 3.0,
+}
 _TIME_CUES = frozenset(["at", "by", "around", "from", "until", "till", "the", "number"])
 _NOT_COUNT = frozenset(["am", "pm", "o'clock", "th", "st", "nd", "rd", "minutes", "hours"])
 

@@ -135,7 +135,7 @@ def question(tool: ToolSpec, key: str) -> str:
     desc = str(schema.get("description") or "").strip().rstrip(".")
     short = re.split(r"[,;(]| as | in the form| e\.g\.", desc)[0].strip() if desc else ""
     if short and len(short.split()) <= 6:
-        label = short[0].lower() + short[1:]
+        label = re.sub(r"^(?:the|a|an|your)\s+", "", short[0].lower() + short[1:])
     enum = schema.get("enum")
     options = f" You can say {join([humanize(str(v)) for v in enum], 'or')}." if enum else ""
     kind = slot_kind(key, schema)

@@ -44,7 +44,13 @@ def phones(text: str) -> tuple[str, ...] | None:
 
 
 def sounds_like(
-    words: list[str], candidates: list[str], after: frozenset[str] | None = None
+    words: list[str],
+    candidates: list[str],
+    after: frozenset[str] | None = None,
+    *,
+    min_ratio: float = _MIN_RATIO,
+    min_phones: int = 4,
+    max_words: int = 3,
 ) -> tuple[str, float] | None:
     """The candidate some window of `words` sounds most like, and how alike (0-1).
 
@@ -53,17 +59,17 @@ def sounds_like(
     """
     targets = [(c, phones(c)) for c in candidates]
     best: tuple[str, float] | None = None
-    for n in (1, 2, 3):
+    for n in range(1, max_words + 1):
         for i in range(len(words) - n + 1):
             if after is not None and (i == 0 or words[i - 1] not in after):
                 continue
             heard = phones(" ".join(words[i : i + n]))
-            if heard is None or len(heard) < 4:
+            if heard is None or len(heard) < min_phones:
                 continue
             for candidate, target in targets:
                 if target is None or abs(len(target) - len(heard)) > 3:
                     continue
                 ratio = difflib.SequenceMatcher(None, heard, target, autojunk=False).ratio()
-                if ratio >= _MIN_RATIO and (best is None or ratio > best[1]):
+                if ratio >= min_ratio and (best is None or ratio > best[1]):
                     best = (candidate, ratio)
     return best
