@@ -80,23 +80,26 @@ async def test_rate_limit_per_source_spares_other_callers(server: SipServer) -> 
         caller.close()
 
 
-@pytest.mark.parametrize("server", [{"max_calls": 4}], indirect=True)
+@pytest.mark.parametrize("server", [{"max_calls": 4, "ack_grace_s": 0.3}], indirect=True)
 async def test_unacked_invites_cannot_hold_every_slot(server: SipServer) -> None:
     attacker, caller = Phone("127.0.0.6"), Phone("127.0.0.7")
     try:
         for i in range(4):  # answered, never ACKed: each would be held for 32 s
             attacker.invite(server.address, f"half-{i}")
-        await asyncio.sleep(0.3)
-        assert server.core.half_open_calls == 1  # a quarter of max_calls from one source
-        assert server.core.refused["half-open"] == 3
-        for i in range(3):  # every other slot is still there for callers that ACK
+        await asyncio.sleep(0.6)  # their ACKs are now overdue
+        assert server.core.half_open_calls == 4
+        attacker.invite(server.address, "half-4")  # no more while its others are unACKed
+        assert [r.status for r in await attacker.responses(until=503)][-1] == 503
+        assert server.core.refused["half-open"] == 1
+        for i in range(4):  # callers that ACK take the slots the unACKed dialogs held
             caller.invite(server.address, f"legit-{i}")
             ok = (await caller.responses(until=200))[-1]
             assert ok.status == 200
             ack = caller.request("ACK", server.address, call_id=f"legit-{i}", to_tag=to_tag(ok))
             caller.send(ack, server.address)
         await asyncio.sleep(0.2)
-        assert sum(1 for c in server.calls.values() if c.started) == 3
+        assert sum(1 for c in server.calls.values() if c.started) == 4
+        assert "capacity" not in server.core.refused
     finally:
         attacker.close()
         caller.close()

@@ -32,9 +32,9 @@ class SipConfig:
 
     `host`/`port` are where we listen; `advertise` (when set) is the address callers
     reach us at (a public or NAT address) and goes into Via, Contact and SDP instead.
-    `max_half_open` bounds the calls from one source address that ring or wait for their
-    ACK (None: a quarter of `max_calls`, at least one), so unACKed INVITEs cannot hold
-    every slot. `rate_per_s`
+    `max_half_open` bounds the answered calls from one source address whose ACK is
+    `ack_grace_s` overdue (None: a quarter of `max_calls`, at least one); when full, such
+    a call gives its slot to a new caller, so unACKed INVITEs cannot hold every slot. `rate_per_s`
     and `rate_burst` limit datagrams per source address (0 turns the limit off).
     """
 
@@ -50,6 +50,7 @@ class SipConfig:
     t2_s: float = 4.0
     t4_s: float = 5.0
     max_half_open: int | None = None
+    ack_grace_s: float = 2.0
     rate_per_s: float = 200.0
     rate_burst: float = 400.0
     # digest users (user, secret) new INVITEs must authenticate as; empty: no challenge

@@ -10,8 +10,9 @@ retransmitted on Timer G intervals until the ACK, given up after 64*T1 with a BY
 
 Hostile input costs little. A per-source token bucket is checked before a datagram is
 parsed; the allow list is checked before anything is remembered (a refused source gets a
-stateless 403, no transaction); calls not yet confirmed by an ACK are capped per source
-address (`SipConfig.half_open_limit`) so unACKed INVITEs cannot hold every slot; an SDP whose
+stateless 403, no transaction); answered calls whose ACK is overdue (`ack_grace_s`) are
+capped per source address (`half_open_limit`) and give up their slot to a new caller
+when we are full, so unACKed INVITEs cannot hold every slot; an SDP whose
 connection address is not a literal IP is refused with 488 (we never resolve names).
 `drain()` makes OPTIONS and new INVITEs answer 503 while current calls go on.
 
@@ -131,6 +132,7 @@ class _Call:
     auth_tried: frozenset[str] = frozenset()  # methods already re-sent with credentials
     srtp_key: bytes = field(default_factory=lambda: secrets.token_bytes(30), repr=False)
     transport: str = "UDP"  # of the INVITE's top Via: our in-dialog requests use it too
+    answered_at: float = 0.0
 
 
 def _token() -> str:
@@ -182,12 +184,35 @@ class SipServerProtocol:
         """Calls not yet confirmed: ringing, or answered and waiting for the ACK."""
         return sum(1 for c in self._calls.values() if c.state is not CallState.CONFIRMED)
 
-    def _half_open_from(self, host: str) -> int:
-        return sum(
-            1
-            for c in self._calls.values()
-            if c.state is not CallState.CONFIRMED and c.addr[0] == host
+    def _stale(self, now: float, host: str | None = None) -> list[_Call]:
+        """Answered calls whose ACK is overdue (a caller that ACKs does so within an RTT
+        plus a few 200 retransmissions), oldest first; from `host` when given."""
+        grace = self.config.ack_grace_s
+        return sorted(
+            (
+                c
+                for c in self._calls.values()
+                if c.state is CallState.ANSWERED
+                and now - c.answered_at >= grace
+                and (host is None or c.addr[0] == host)
+            ),
+            key=lambda c: c.answered_at,
         )
+
+    def _admission(self, host: str, now: float) -> str | None:
+        """Why a new INVITE from `host` is refused (503), or None to take it."""
+        if self.draining:
+            return "draining"
+        if len(self._calls) >= self.config.max_calls:
+            stale = self._stale(now)
+            if not stale:
+                return "capacity"
+            # A dialog that never ACKed gives its slot to a caller (no BYE before ACK).
+            stale[0].ok = None
+            self._end(stale[0], "no ACK")
+        if len(self._stale(now, host)) >= self.config.half_open_limit:
+            return "half-open"
+        return None
 
     @property
     def rate_limited(self) -> int:
@@ -330,15 +355,7 @@ class SipServerProtocol:
         ok, offer = self._read_offer(req, addr, key, now)
         if not ok:
             return
-        busy = (
-            "draining"
-            if self.draining
-            else "capacity"
-            if len(self._calls) >= self.config.max_calls
-            else "half-open"
-            if self._half_open_from(addr[0]) >= self.config.half_open_limit
-            else None
-        )
+        busy = self._admission(addr[0], now)
         if busy is not None:  # 503 sends a proxy on to the next worker
             self._refuse(busy)
             self._tx.reply(req, addr, 503, key=key, now=now, headers=[("Retry-After", "5")])
@@ -446,6 +463,7 @@ class SipServerProtocol:
         call.rtp = (rtp_host, rtp_port)
         body = self._local_sdp(call, call.offer)
         call.state = CallState.ANSWERED
+        call.answered_at = now
         data = self._tx.reply(
             call.invite,
             call.addr,
