@@ -10,6 +10,7 @@
 #   ENGINE=inproc bench/sip_load.sh        # engine inside the serve process (worse jitter)
 #   MODES=kamailio WORKERS="1 2 3" CALLS=300 bench/sip_load.sh     # through Kamailio
 #   MODES=kamailio WORKERS=3 CALLS=300 DRAIN=1 bench/sip_load.sh   # SIGTERM one mid-run
+#   MODES=engine CALLS=35 GRAPH=my_sphinx_graph.yaml bench/sip_load.sh  # another recognizer
 #
 # Modes: loopback = caller audio echoed (SIP+RTP alone); engine = the embedded engine
 # answers with the weather graph (in its own process, as `serve` runs it by default);
@@ -51,7 +52,7 @@ run_one() {  # mode calls
   if [ "$mode" = loopback ]; then
     serve_args=(--loopback "${serve_args[@]}")
   else
-    serve_args=(examples/graphs/weather.yaml --provider local "${serve_args[@]}")
+    serve_args=("${GRAPH:-examples/graphs/weather.yaml}" --provider local "${serve_args[@]}")
     [ "$ENGINE" = inproc ] && serve_args+=(--engine-inproc)
   fi
   $PY -m agentgraph serve "${serve_args[@]}" 2>"$OUT/$tag.serve.log" &
