@@ -50,7 +50,7 @@ async def main() -> None:
     session = await runner.run(model_config={"url": "ws://127.0.0.1:1/v1/realtime"})
     core = RealtimeClientProtocol()
     on_event = session._on_wire_event  # what the connection's reader calls per event
-    events = session._events
+    events = session.core.events
 
     def agentgraph_receive() -> None:
         for _ in range(N):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from agentgraph.app.console import format_call
+from agentgraph.realtime import events as se
 from agentgraph.transports.console import StdinLines
 
 __all__ = ["OperatorApprovals", "OperatorDesk", "approval_prompt"]
@@ -168,7 +169,7 @@ class OperatorApprovals:
 
     def on_event(self, event: Any) -> None:
         """Hub listener: start a prompt for each approval request."""
-        if getattr(event, "type", "") == "tool_approval_required":
+        if isinstance(event, se.RealtimeToolApprovalRequiredEvent):
             self.desk.request(self.session, event)
 
     async def close(self) -> None:

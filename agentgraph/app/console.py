@@ -26,6 +26,7 @@ from agentgraph.app.eventdata import (
     redact_secrets,
     redact_text,
 )
+from agentgraph.realtime import events as se
 
 __all__ = ["ConsoleMode", "ConsoleRenderer", "format_call"]
 
@@ -120,25 +121,26 @@ class ConsoleRenderer:
                 self._line(json.dumps(event_to_dict(event), ensure_ascii=False))
             return
         kind = event_type(event)
-        if kind in ("agent_start", "handoff"):
-            agent = getattr(event, "agent", None) or getattr(event, "to_agent", None)
-            self.agent = display_name(agent)
-        if kind == "transcript_done":
-            self._agent_line(getattr(event, "item_id", ""), getattr(event, "transcript", ""))
-            return
-        if kind == "input_transcript_done":
-            text = getattr(event, "transcript", "").strip()
-            if text:
-                self._line(f"{self._style('you', 'cyan')}: {text}")
-            return
-        if kind == "speech_started":
-            self._speech_start_ms = getattr(event, "audio_start_ms", None)
-        if kind == "speech_stopped" and not self.caller_transcripts:
-            # without transcription the caller's words are unknown: show that they spoke
-            start, end = self._speech_start_ms, getattr(event, "audio_end_ms", None)
-            length = f" {(end - start) / 1000:.1f} s" if start is not None and end else ""
-            self._line(f"{self._style('you', 'cyan')}: (spoke{length}; transcription is off)")
-            return
+        match event:
+            case se.RealtimeAgentStartEvent():
+                self.agent = display_name(event.agent)
+            case se.RealtimeHandoffEvent():
+                self.agent = display_name(event.to_agent)
+            case se.RealtimeTranscriptDoneEvent():
+                self._agent_line(event.item_id, event.transcript)
+                return
+            case se.RealtimeInputTranscriptDoneEvent():
+                if event.transcript.strip():
+                    self._line(f"{self._style('you', 'cyan')}: {event.transcript.strip()}")
+                return
+            case se.RealtimeSpeechStartedEvent():
+                self._speech_start_ms = event.audio_start_ms
+            case se.RealtimeSpeechStoppedEvent() if not self.caller_transcripts:
+                # without transcription the caller's words are unknown: show that they spoke
+                start, end = self._speech_start_ms, event.audio_end_ms
+                length = f" {(end - start) / 1000:.1f} s" if start is not None and end else ""
+                self._line(f"{self._style('you', 'cyan')}: (spoke{length}; transcription is off)")
+                return
         if self.mode == "quiet" or kind in _SILENT:
             return
         note = self._note(kind, event)
@@ -204,57 +206,48 @@ class ConsoleRenderer:
         self._line(line)
 
     def _note(self, kind: str, event: Any) -> str | None:
-        match kind:
-            case "tool_start":
+        match event:
+            case se.RealtimeToolStartEvent():
                 return f"  -> {format_call(event.tool_name, event.arguments)}"
-            case "tool_end":
-                mark = "<-" if getattr(event, "ok", True) else "<- failed"
+            case se.RealtimeToolEndEvent():
+                mark = "<-" if event.ok else "<- failed"
                 return f"  {mark} {event.tool_name}: {_clip(redact_text(str(event.output)))}"
-            case "tool_approval_required":
+            case se.RealtimeToolApprovalRequiredEvent():
                 call = format_call(event.tool_name, event.arguments, full=True)
-                return f"  ? approval {getattr(event, 'approval_id', '')} needed: {call}"
-            case "approval_decided":
+                return f"  ? approval {event.approval_id} needed: {call}"
+            case se.RealtimeApprovalDecidedEvent():
                 verdict = "approved" if event.approved else "denied"
                 how = f" ({_clip(event.answer, 60)!r})" if event.answer else ""
                 return (
                     f"  {'✓' if event.approved else '✗'} approval {event.approval_id} "
                     f"{verdict} by {event.answered_by}{how}: {event.tool_name}"
                 )
-            case "handoff":
+            case se.RealtimeHandoffEvent():
                 return (
                     f"  => handoff: {display_name(event.from_agent)} -> "
                     f"{display_name(event.to_agent)}"
                 )
-            case "guardrail_tripped":
-                blocked = _clip(redact_text(getattr(event, "text", "")))
+            case se.RealtimeGuardrailTrippedEvent():
+                blocked = _clip(redact_text(event.text))
                 return (
                     f"  ! guardrail {event.guardrail_name} blocked (not said): {blocked}\n"
                     f"  ! said instead: {_clip(event.message)}"
                 )
-            case "audio_interrupted":
-                return None  # see on_interrupted: it knows how much the caller heard
-            case "speech_started":
-                return None
-            case "dtmf":
+            case se.RealtimeDtmfEvent():
                 return f"  # caller pressed {event.digits}"
-            case "connection":
-                status = event.status
-                if status == "reconnecting":
-                    reason = f": {event.reason}" if getattr(event, "reason", "") else ""
-                    return f"  reconnecting (attempt {event.attempt}){reason}"
-                if status == "connected" and getattr(event, "attempt", 0):
-                    return "  reconnected"
-                if status == "closed":
-                    return "  session closed"
-                return None
-            case "error":
-                error = getattr(event, "error", {})
+            case se.RealtimeConnectionEvent(status="reconnecting"):
+                reason = f": {event.reason}" if event.reason else ""
+                return f"  reconnecting (attempt {event.attempt}){reason}"
+            case se.RealtimeConnectionEvent(status="connected") if event.attempt:
+                return "  reconnected"
+            case se.RealtimeConnectionEvent(status="closed"):
+                return "  session closed"
+            case se.RealtimeErrorEvent():
+                error = event.error
                 message = error.get("message") if isinstance(error, dict) else str(error)
                 return f"  error: {redact_text(str(message))}"
-            case "agent_start":
-                return None
             case _:
-                return None
+                return None  # audio_interrupted: see on_interrupted (it knows what was heard)
 
     def _style(self, text: str, fg: str) -> str:
         if not self.color:

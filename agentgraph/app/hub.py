@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
-from agentgraph.app.eventdata import display_name, event_type
+from agentgraph.app.eventdata import display_name
 from agentgraph.app.latency import LatencyMeter
 from agentgraph.audio import AudioFormat
+from agentgraph.realtime import events as se
 from agentgraph.transports.base import PlaybackTracker
 
 __all__ = ["HubObserver", "MeteredTracker", "ObservedSession", "SessionHub"]
@@ -79,23 +80,22 @@ class SessionHub:
     def dispatch(self, event: Any) -> None:
         """Handle one session event: update state, then tell every observer."""
         now = self.clock()
-        kind = event_type(event)
-        if kind == "agent_start":
-            self.agent_name = display_name(getattr(event, "agent", "")) or self.agent_name
-        elif kind == "handoff":
-            self.agent_name = display_name(getattr(event, "to_agent", "")) or self.agent_name
-        elif kind == "audio_delta":
-            item_id = getattr(event, "item_id", "")
-            if item_id not in self._item_agent:
-                self._item_agent[item_id] = self.agent_name
-        elif kind == "speech_stopped":
-            self.latency.caller_stopped(now)
-        elif kind == "transcript_delta" and self.text_only and self.latency.waiting:
-            self._measured(self.agent_name, now)
+        match event:
+            case se.RealtimeAudioEvent():
+                if event.item_id not in self._item_agent:
+                    self._item_agent[event.item_id] = self.agent_name
+            case se.RealtimeAgentStartEvent():
+                self.agent_name = display_name(event.agent) or self.agent_name
+            case se.RealtimeHandoffEvent():
+                self.agent_name = display_name(event.to_agent) or self.agent_name
+            case se.RealtimeSpeechStoppedEvent():
+                self.latency.caller_stopped(now)
+            case se.RealtimeTranscriptDeltaEvent() if self.text_only and self.latency.waiting:
+                self._measured(self.agent_name, now)
         for observer in self.observers:
             observer.on_event(event, now)
-        if kind == "audio_interrupted":
-            item_id = getattr(event, "item_id", None) or ""
+        if isinstance(event, se.RealtimeAudioInterruptedEvent):
+            item_id = event.item_id or ""
             heard_ms = self._played_bytes.get(item_id, 0) / self.bytes_per_ms
             for observer in self.observers:
                 observer.on_interrupted(item_id, heard_ms)
