@@ -12,12 +12,17 @@ by then)` of the reply when the session cuts it. Reported: p50/p95/max over the 
 `--hold-back-ms N` sets `RealtimeOutputGuardrail.hold_back_ms`: agent audio is released to
 the caller N ms after it arrives, so checks on the text have that long to cut it first
 (the setting for gpt-realtime, whose transcript trails its audio).
+
+`--gpt-realtime-lag-ms L` instead simulates gpt-realtime against the session core in virtual
+time (no server): audio streams in real time (~15 characters of speech a second) and each
+word's transcript arrives L ms after its audio; the same replies, the default debounce.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import sys
 from pathlib import Path
@@ -82,17 +87,64 @@ async def one_reply(url: str, text: str, hold_back_ms: int) -> dict[str, float]:
     return {"heard_ms": received_ms, "tripped": 0.0}
 
 
+CHARS_PER_S = 15.0  # speaking rate of the simulated model
+
+
+def simulated_reply(text: str, lag_ms: int, hold_back_ms: int) -> dict[str, float]:
+    """gpt-realtime in virtual time: 20 ms audio deltas in real time, each word's
+    transcript delta `lag_ms` after its audio starts."""
+    from agentgraph.protocol import events as wire
+    from agentgraph.realtime import events as se
+    from tests.realtime.core_driver import CoreDriver
+
+    guard = RealtimeOutputGuardrail(no_diagnosis, message="No.", hold_back_ms=hold_back_ms)
+    d = CoreDriver(RealtimeAgent(name="clinic", output_guardrails=[guard]))
+    d.receive(wire.ResponseCreated(response={"id": "r"}))
+    duration_ms = len(text) / CHARS_PER_S * 1000
+    words, at = [], 0.0
+    for word in text.split(" "):
+        words.append((at + lag_ms, (" " if at else "") + word))
+        at += (len(word) + 1) / CHARS_PER_S * 1000
+    timeline = [(t, "audio", "") for t in range(0, int(duration_ms), 20)]
+    timeline += [(t, "text", w) for t, w in words]
+    timeline.sort(key=lambda e: (e[0], e[1]))
+    first: float | None = None
+    for t, kind, word in timeline:
+        d.advance(t / 1000 - d.now)
+        if kind == "audio":
+            d.receive(wire.ResponseOutputAudioDelta(response_id="r", item_id="i", delta=bytes(960)))
+        else:
+            d.receive(
+                wire.ResponseOutputAudioTranscriptDelta(response_id="r", item_id="i", delta=word)
+            )
+        for i, event in enumerate(d.events):
+            if isinstance(event, se.RealtimeAudioEvent) and first is None:
+                first = d.now
+            if isinstance(event, se.RealtimeAudioInterruptedEvent):
+                released = sum(20 for e in d.events[:i] if isinstance(e, se.RealtimeAudioEvent))
+                heard = 0.0 if first is None else min(released, (d.now - first) * 1000)
+                return {"heard_ms": heard, "tripped": 1.0}
+    return {"heard_ms": duration_ms, "tripped": 0.0}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replies", type=int, default=20)
     parser.add_argument("--hold-back-ms", type=int, default=0)
+    parser.add_argument("--gpt-realtime-lag-ms", type=int, default=None)
     args = parser.parse_args()
     order = list(POSITIONS)
     results: dict[str, list[float]] = {p: [] for p in order}
-    async with EmbeddedEngine() as engine:
+    async with contextlib.AsyncExitStack() as stack:
+        engine = None
+        if args.gpt_realtime_lag_ms is None:
+            engine = await stack.enter_async_context(EmbeddedEngine())
         for n in range(args.replies):
             position = order[n % len(order)]
-            r = await one_reply(engine.url, reply(position), args.hold_back_ms)
+            if engine is None:
+                r = simulated_reply(reply(position), args.gpt_realtime_lag_ms, args.hold_back_ms)
+            else:
+                r = await one_reply(engine.url, reply(position), args.hold_back_ms)
             if not r["tripped"]:
                 print(f"reply {n + 1} ({position}): NOT blocked", flush=True)
             results[position].append(r["heard_ms"])
