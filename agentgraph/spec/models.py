@@ -141,7 +141,7 @@ class TranscriptionSpec(_Model):
 
 #: server_vad settings that semantic_vad does not take on gpt-realtime; accepted (the seed
 #: document writes them) and dropped with one warning naming them.
-SEMANTIC_VAD_DROPPED = ("threshold", "prefix_padding_ms", "silence_duration_ms")
+SEMANTIC_VAD_DROPPED = ("threshold", "prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms")
 
 
 class SemanticVad(_Model):
@@ -162,6 +162,9 @@ class SemanticVad(_Model):
         None, ge=0, description="Accepted for server_vad compatibility; dropped."
     )
     silence_duration_ms: int | None = Field(
+        None, ge=0, description="Accepted for server_vad compatibility; dropped."
+    )
+    idle_timeout_ms: int | None = Field(
         None, ge=0, description="Accepted for server_vad compatibility; dropped."
     )
 
