@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from agentgraph.audio import AudioFormat
 from agentgraph.errors import PluginError, SpecError
 from agentgraph.plugins import GUARDRAIL_GROUP, TOOL_GROUP, load_entry, load_ref
 from agentgraph.realtime import (
@@ -143,6 +144,18 @@ class CompiledGraph:
     sip: SipSettings | None
     spec: Spec = field(repr=False)
     model_settings: ModelSettings = field(default_factory=ModelSettings)
+
+    def config_for(self, audio_format: AudioFormat | None = None) -> dict[str, Any]:
+        """The `RealtimeRunConfig` to run with: the typed `model_settings` (with a
+        transport's audio format on both directions, when given) and the greeting."""
+        settings = self.model_settings
+        if audio_format is not None:
+            settings = dataclasses.replace(
+                settings, input_format=audio_format, output_format=audio_format
+            )
+        config = {k: v for k, v in self.run_config.items() if k != "model_settings"}
+        config["model_settings"] = settings
+        return config
 
 
 @dataclass(frozen=True, slots=True)

@@ -360,7 +360,7 @@ class RealtimeRunConfig(TypedDict, total=False):
             (text said word for word, or a `Greeting`).
     """
 
-    model_settings: dict[str, Any]
+    model_settings: dict[str, Any] | ModelSettings
     output_guardrails: list[RealtimeOutputGuardrail]
     tool_filler_after_s: float | None
     tool_filler_instructions: str

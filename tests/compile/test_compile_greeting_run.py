@@ -30,7 +30,8 @@ async def first_reply(text: str) -> str:
     result = validate_text(text, env={})
     assert result.spec is not None, [f.format() for f in result.findings]
     compiled = compile_graph(result.spec)
-    runner = RealtimeRunner(starting_agent=compiled.starting_agent, config=compiled.run_config)
+    # the typed settings go to the runner as they are: nothing is parsed back
+    runner = RealtimeRunner(starting_agent=compiled.starting_agent, config=compiled.config_for())
     session = await runner.run()
     async with session:
         async with asyncio.timeout(HANG_GUARD_S):

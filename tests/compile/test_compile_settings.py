@@ -155,3 +155,18 @@ def test_the_engine_speaks_the_seed_voices_each_its_own_way() -> None:
     }
     assert all(len(pcm) > 24000 for pcm in audio.values())  # more than half a second each
     assert len(set(audio.values())) == 3
+
+
+def test_config_for_a_transport_keeps_the_settings_typed() -> None:
+    from agentgraph.audio import AudioFormat
+    from agentgraph.realtime import normalize_run_config
+
+    graph, _ = compiled(FULL)
+    config = graph.config_for(AudioFormat.G711_ULAW)
+    assert isinstance(config["model_settings"], ModelSettings)
+    assert config["greeting"] == Greeting(text="Welcome to the front desk.")
+    run = normalize_run_config(config)
+    assert run.model.input_format is AudioFormat.G711_ULAW
+    assert run.model.output_format is AudioFormat.G711_ULAW
+    assert run.model.voice == "cedar" and run.model.extra["speed"] == 1.2
+    assert graph.model_settings.input_format is AudioFormat.PCM16  # unchanged
