@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agentgraph.spec.sip_models import SipOpenAISpec, SipSpec
+
 __all__ = [
     "GA_VOICES",
     "SEMANTIC_VAD_DROPPED",
@@ -76,11 +78,6 @@ Voice = Literal[
 ]
 AudioFormatName = Literal["pcm16", "g711_ulaw", "g711_alaw"]
 BuiltinName = Literal["end_call", "transfer_call"]
-CodecName = Literal["pcmu", "pcma"]
-
-
-def _default_codecs() -> list[CodecName]:
-    return ["pcmu", "pcma"]
 
 
 Ref = Annotated[
@@ -90,7 +87,6 @@ Ref = Annotated[
         description="An import string 'package.module:attribute'.",
     ),
 ]
-HostPort = Annotated[str, Field(pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")]
 
 
 class _Model(BaseModel):
@@ -414,92 +410,6 @@ class AgentSpec(_Model):
         description="What this agent says first when it starts the conversation.",
         examples=[{"instructions": "Greet the caller and ask for the invoice number."}],
     )
-
-
-class SipOpenAISpec(_Model):
-    """OpenAI's SIP connector: a webhook receives realtime.call.incoming."""
-
-    webhook_secret: str = Field(
-        description="The whsec_... signing secret; use ${...}.",
-        repr=False,
-        examples=["${OPENAI_WEBHOOK_SECRET}"],
-    )
-    listen: HostPort = Field("127.0.0.1:8000", description="Where the webhook listens (HTTP).")
-    path: str = Field("/openai/webhook", description="The webhook's URL path.")
-    project_id: str | None = Field(
-        None, description="Your OpenAI project id (for the SIP URI).", examples=["proj_abc123"]
-    )
-
-
-class SipUser(_Model):
-    """A caller or trunk allowed to call in with SIP digest authentication."""
-
-    user: str = Field(min_length=1)
-    secret: str = Field(min_length=1, description="The password; use ${...}.", repr=False)
-
-
-class SipTls(_Model):
-    """SIP over TLS: where, and the certificate to present."""
-
-    port: int = Field(5061, ge=1, le=65535, description="TLS port (on the listen host).")
-    cert: str = Field(description="PEM certificate chain file (relative to the graph file).")
-    key: str = Field(description="PEM private key file (relative to the graph file).")
-
-
-class SipTrunk(_Model):
-    """The SIP trunk (carrier or PBX) for outgoing calls, and to register with."""
-
-    address: HostPort = Field(description="The trunk's SIP address, host:port.")
-    user: str | None = Field(None, description="Digest user name (and our AOR user).")
-    secret: str | None = Field(None, description="Digest password; use ${...}.", repr=False)
-    domain: str | None = Field(None, description="AOR domain; default: the trunk's host.")
-    registration: bool = Field(False, description="REGISTER while serving, refreshed.")
-    expires: int = Field(300, ge=30, le=86400, description="Registration lifetime asked.")
-    from_user: str | None = Field(None, description="Caller ID user; default: user.")
-    transport: Literal["udp", "tcp", "tls"] = Field("udp", description="How to reach it.")
-
-
-class SipSpec(_Model):
-    """Answering phone calls directly as a SIP user agent (and/or via OpenAI)."""
-
-    listen: HostPort = Field("127.0.0.1:5060", description="UDP address to listen on.")
-    allow: list[str] = Field(
-        default_factory=lambda: ["127.0.0.0/8"],
-        description="Networks (CIDR) allowed to call in.",
-    )
-    max_calls: int = Field(4, ge=1, le=1000)
-    advertise: str | None = Field(
-        None,
-        pattern=r"^[0-9A-Fa-f:.]+$",
-        description="The IP address callers reach us at (public or NAT address), put in "
-        "Via, Contact and SDP; default: the listen address (required when listening on "
-        "0.0.0.0).",
-    )
-    rtp_ports: str | None = Field(
-        None,
-        pattern=r"^[0-9]{1,5}-[0-9]{1,5}$",
-        description="RTP port range, e.g. 10000-20000 (even ports are used); default: any.",
-    )
-    rate_limit: int = Field(
-        200, ge=0, description="SIP datagrams per second from one address (0: no limit)."
-    )
-    auth: list[SipUser] = Field(
-        default_factory=list,
-        description="When set, new calls must authenticate (SIP digest) as one of these.",
-    )
-    trunk: SipTrunk | None = None
-    tcp: bool = Field(False, description="Also take SIP over TCP on the listen port.")
-    tls: SipTls | None = None
-    srtp: Literal["off", "optional", "required"] = Field(
-        "off",
-        description="SRTP (SDES, AES_CM_128_HMAC_SHA1_80): off refuses SRTP offers, "
-        "optional takes SRTP or RTP, required refuses plain RTP and offers only SRTP.",
-    )
-    routes: dict[str, str] = Field(
-        default_factory=dict, description="Dialled number -> the agent that answers."
-    )
-    codecs: list[CodecName] = Field(default_factory=_default_codecs)
-    openai: SipOpenAISpec | None = None
 
 
 class Graph(_Model):
