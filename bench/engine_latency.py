@@ -122,9 +122,12 @@ def with_noise(pcm: bytes, rng: np.random.Generator) -> bytes:
     return np.clip(samples, -32768, 32767).astype("<i2").tobytes()
 
 
-def start_engine(asr_workers: str | None) -> tuple[subprocess.Popen[str], str]:
+def start_engine(
+    asr_workers: str | None, recognizer: str = "whisper"
+) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     extra = ["--asr-workers", asr_workers] if asr_workers is not None else []
+    extra += ["--recognizer", recognizer]
     proc = subprocess.Popen(
         [sys.executable, "-m", "agentgraph", "engine", "serve", "--port", "0", *extra],
         stderr=subprocess.PIPE,
@@ -313,13 +316,19 @@ def accuracy(utterances: list[Utterance]) -> None:
     recognizer = SphinxRecognizer()
     recognizer.configure(session)
     rng = np.random.default_rng(7)
-    totals = {"session": [0, 0, 0.0], "generic": [0, 0, 0.0]}
+    from agentgraph.engine.asr.whisper import WhisperRecognizer
+
+    whisper = WhisperRecognizer(threads=1)
+    whisper.configure(session)
+    whisper.load()
+    totals = {"session": [0, 0, 0.0], "generic": [0, 0, 0.0], "whisper": [0, 0, 0.0]}
     for utt in utterances:
         pcm = with_noise(bytes(48 * 300) + utt.pcm + bytes(48 * 300), rng)
         pcm16k = resample_pcm16(pcm, 24000, 16000)
         for name, decode in (
             ("session", recognizer.decode),
             ("generic", lambda a: _decode_once(_generic_decoder(), a)),
+            ("whisper", whisper.decode),
         ):
             t0 = time.perf_counter()
             hyp = decode(pcm16k)
@@ -328,8 +337,9 @@ def accuracy(utterances: list[Utterance]) -> None:
             totals[name][0] += errors
             totals[name][1] += words
     for name, (errors, words, seconds) in totals.items():
+        label = "whisper tiny.en (session prompt)" if name == "whisper" else f"pocketsphinx {name}"
         print(
-            f"pocketsphinx {name} model: WER {100 * errors / words:.1f}% over {words} words, "
+            f"{label} model: WER {100 * errors / words:.1f}% over {words} words, "
             f"{1000 * seconds / len(utterances):.0f} ms per utterance"
         )
 
@@ -341,16 +351,22 @@ async def main() -> None:
     parser.add_argument("--latency-only", action="store_true")
     parser.add_argument("--accuracy-only", action="store_true")
     parser.add_argument("--asr-workers", default=None, help="passed to engine serve")
+    parser.add_argument("--recognizer", default="whisper", choices=["whisper", "sphinx"])
+    parser.add_argument("--silences", default="300,500", help="silence_duration_ms values")
     args = parser.parse_args()
     texts = (UTTERANCES * 3)[: args.utterances]
     utterances = synthesize(texts)
-    accuracy(utterances)
+    if not args.latency_only:
+        accuracy(utterances)
     if args.accuracy_only:
         return
-    proc, url = start_engine(args.asr_workers)
+    proc, url = start_engine(args.asr_workers, args.recognizer)
     try:
-        print(f"engine {url}; {len(utterances)} utterances; {os.cpu_count()} cores")
-        for silence_ms in (300, 500):
+        print(
+            f"engine {url} ({args.recognizer}); {len(utterances)} utterances; "
+            f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}"
+        )
+        for silence_ms in (int(x) for x in args.silences.split(",")):
             r = await run_level(url, proc.pid, utterances, silence_ms, 1)
             print(
                 f"silence {silence_ms} ms: p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms "

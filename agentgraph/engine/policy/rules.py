@@ -70,7 +70,7 @@ _STOP_ONLY = re.compile(
 _CAPABILITY = re.compile(
     r"\bwhat (?:can|could|do) you (?:do|help)|\bhow can you help|\bwhat (?:can|could) i ask"
     r"|\bwhat are (?:my|the|your) options|\bwhat do you offer|\bwhat services"
-    r"|\bwho are you|\bwhat are you|\bwhat is this\b|\bhow does this work"
+    r"|\bwho are you\b|\bwhat are you\b|\bwhat is this\b|\bhow does this work"
 )
 _HOW_ARE_YOU = re.compile(r"\bhow are you|\bhow's it going|\bhow are things|\bhow do you do")
 _LOOKUP_BEFORE = re.compile(r"\bcall\s+(\w+)", re.IGNORECASE)

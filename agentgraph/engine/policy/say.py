@@ -133,8 +133,8 @@ def question(tool: ToolSpec, key: str) -> str:
     schema = properties(tool).get(key, {})
     label = humanize(key)
     desc = str(schema.get("description") or "").strip().rstrip(".")
-    short = re.split(r"[,;(]| as | in the form| e\.g\.", desc)[0].strip() if desc else ""
-    if short and len(short.split()) <= 6:
+    short = desc
+    if short and len(short.split()) <= 6 and not re.search(r"[,;(]|\bwhat\b", short):
         label = re.sub(r"^(?:the|a|an|your)\s+", "", short[0].lower() + short[1:])
     enum = schema.get("enum")
     options = f" You can say {join([humanize(str(v)) for v in enum], 'or')}." if enum else ""
@@ -144,7 +144,7 @@ def question(tool: ToolSpec, key: str) -> str:
     if kind == "name" and key.lower() in ("name", "full_name", "customer_name"):
         return "May I have your name?"
     if kind in ("date", "datetime"):
-        return f"Which day would you like?{options}"
+        return f"What date would you like?{options}"
     if kind == "time":
         return "At what time?"
     if kind == "boolean":
