@@ -182,7 +182,8 @@ class SipServerProtocol:
     @property
     def half_open_calls(self) -> int:
         """Calls not yet confirmed: ringing, or answered and waiting for the ACK."""
-        return sum(1 for c in self._calls.values() if c.state is not CallState.CONFIRMED)
+        calls = list(self._calls.values())  # one C-level copy: metrics read it from a thread
+        return sum(1 for c in calls if c.state is not CallState.CONFIRMED)
 
     def _stale(self, now: float, host: str | None = None) -> list[_Call]:
         """Answered calls whose ACK is overdue (a caller that ACKs does so within an RTT
