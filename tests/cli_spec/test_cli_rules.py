@@ -4,6 +4,7 @@ it, and `run`/`test`/`serve` (compile) stop before the first call."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -185,3 +186,29 @@ def test_hostile_files_end_in_clean_findings_through_the_cli(
         assert rc == 1 and f"error {code}" in out and "Traceback" not in out, out
     rc, out = run(capsys, "validate", "/dev/zero")
     assert rc == 2 and "AG001" in out and "not a regular file" in out
+
+
+@pytest.mark.parametrize("command", ["run", "test"])
+def test_run_and_test_stop_on_a_rule_typo_before_any_engine_starts(
+    tmp_path: Path, command: str
+) -> None:
+    graph = tmp_path / "typo.yaml"
+    graph.write_text(TYPO)
+    if command == "run":
+        argv = ["run", str(graph), "--say", "book me at 8 am"]
+    else:
+        tests = tmp_path / "typo.tests.yaml"
+        tests.write_text("graph: typo.yaml\ntests:\n  - name: t\n    turns:\n      - user: hi\n")
+        argv = ["test", str(tests)]
+    done = subprocess.run(
+        [sys.executable, "-m", "agentgraph", *argv],
+        cwd=tmp_path,
+        timeout=120,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"},
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error AG207: approval condition uses 'tme'" in done.stderr
+    assert "embedded offline engine" not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
