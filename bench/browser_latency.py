@@ -220,6 +220,9 @@ def main() -> None:
     parser.add_argument("--gap-s", type=float, default=7.0, help="quiet after each question")
     parser.add_argument("--loads", type=int, default=10)
     parser.add_argument(
+        "--no-aec", action="store_true", help="the page's microphone without echo cancellation"
+    )
+    parser.add_argument(
         "--recognizer",
         choices=["sphinx", "whisper"],
         default="sphinx",
@@ -258,7 +261,7 @@ def measure(args: argparse.Namespace, tmp: Path, graph: Path, wav: Path, ends: l
 
             ctx = browser(pw, tmp, wav)
             page = ctx.pages[0]  # type: ignore[attr-defined]
-            page.goto(url)
+            page.goto(url + ("?aec=0" if args.no_aec else ""))
             page.wait_for_function("window.ag && window.ag.ready", timeout=60_000)
             cpu0, t0 = proc_cpu(proc.pid), time.monotonic()
             page.click("#mic")

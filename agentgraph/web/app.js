@@ -185,7 +185,14 @@ async function startMic() {
   await startAudio();
   await ctx.resume();
   micStream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: false },
+    // echo cancellation keeps the agent's voice from the speakers out of an open mic;
+    // ?aec=0 turns it off (a headset, or measuring what it costs)
+    audio: {
+      channelCount: 1,
+      echoCancellation: new URLSearchParams(location.search).get("aec") !== "0",
+      noiseSuppression: false,
+      autoGainControl: false,
+    },
   });
   const source = ctx.createMediaStreamSource(micStream);
   capture = new AudioWorkletNode(ctx, "agentgraph-capture", { numberOfInputs: 1, numberOfOutputs: 0 });

@@ -8,7 +8,7 @@ class PlaybackProcessor extends AudioWorkletProcessor {
     this.gen = 0;
     this.playing = false;
     this.complete = false;
-    this.prebuffer = 960; // 40 ms at 24 kHz before a reply starts
+    this.prebuffer = 480; // 20 ms at 24 kHz before a reply starts (loopback or a fast link)
     this.unreported = 0;
     this.port.onmessage = (e) => {
       const m = e.data;

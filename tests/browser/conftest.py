@@ -69,8 +69,11 @@ def spoken_wav(text: str, path: Path, *, lead_s: float = 1.0, tail_s: float = 6.
 class PlayServer:
     """`agentgraph play GRAPH --no-browser --port 0` in a subprocess; `lines` is its console."""
 
-    def __init__(self, graph: Path, workdir: Path, *extra: str) -> None:
+    def __init__(
+        self, graph: Path, workdir: Path, *extra: str, env_extra: dict[str, str] | None = None
+    ) -> None:
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+        env.update(env_extra or {})
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         env["NO_COLOR"] = "1"
         self.proc = subprocess.Popen(
@@ -122,8 +125,8 @@ class PlayServer:
 def play_server(tmp_path: Path) -> Iterator[Any]:
     servers: list[PlayServer] = []
 
-    def start(graph: Path, *extra: str) -> PlayServer:
-        server = PlayServer(graph, tmp_path, *extra)
+    def start(graph: Path, *extra: str, env: dict[str, str] | None = None) -> PlayServer:
+        server = PlayServer(graph, tmp_path, *extra, env_extra=env)
         servers.append(server)
         return server
 

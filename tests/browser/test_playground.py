@@ -255,3 +255,44 @@ def test_ctrl_c_ends_open_conversations_with_complete_records(
     assert summary["tool_calls"][0]["name"] == "get_weather"
     assert (run / "report.html").is_file()
     page.locator("#log li.note", has_text="conversation ended").wait_for(timeout=TIMEOUT_MS)
+
+
+def test_the_openai_provider_talks_through_the_page(
+    play_server: Any, browser_page: Any, tmp_path: Path
+) -> None:
+    """With a key, the page talks to gpt-realtime: here the protocol-faithful fake of it."""
+    import asyncio
+    import threading
+
+    import numpy as np
+
+    from tests.fakes.realtime_server import FakeRealtimeServer
+
+    tone = (np.sin(np.arange(24000) * 2 * np.pi * 440 / 24000) * 8000).astype("<i2").tobytes()
+
+    async def answer(conn: Any, event: Any) -> None:
+        await conn.respond_audio("Hello from gpt-realtime.", audio=tone, chunks=10)
+
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    fake = FakeRealtimeServer(on_response_create=answer)
+    asyncio.run_coroutine_threadsafe(fake.__aenter__(), loop).result(10)
+    try:
+        text = WEATHER.replace(
+            "model: {provider: auto, name: gpt-realtime}",
+            f"model: {{provider: openai, name: gpt-realtime, base_url: '{fake.url}'}}",
+        )
+        assert text != WEATHER
+        server = play_server(
+            graph_file(tmp_path, text), env={"OPENAI_API_KEY": "sk-test-fake-key-123"}
+        )
+        page = browser_page(server.url)
+        ready(page)
+        assert "OpenAI Realtime gpt-realtime" in page.inner_text("#status")
+        say(page, "Hello?")
+        log_line(page, "agent", "Hello from gpt-realtime.")
+        page.wait_for_function("window.ag.peak > 0.1", timeout=TIMEOUT_MS)  # the tone played
+        assert "sk-test" not in page.content()  # the key never reaches the page
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
