@@ -18,8 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgraph.spec.files import FileProblem, read_text_file
-from agentgraph.spec.findings import Finding
-from agentgraph.spec.loader import Document, compose_document
+from agentgraph.spec.findings import Finding, did_you_mean
+from agentgraph.spec.loader import Document, PathKey, compose_document
 from agentgraph.spec.schemacheck import coerce, schema_findings
 
 __all__ = [
@@ -185,6 +185,7 @@ def validate_tests_text(
         return TestsValidation(None, _sorted(doc.findings), doc)
     parsed = TestsFile.model_validate(data)
     _check(doc, parsed, base_dir or Path.cwd())
+    _check_names(doc, parsed, base_dir or Path.cwd())
     ok = not any(f.severity == "error" for f in doc.findings)
     return TestsValidation(parsed if ok else None, _sorted(doc.findings), doc)
 
@@ -217,6 +218,72 @@ def _check(doc: Document, parsed: TestsFile, base_dir: Path) -> None:
                         "each expectation is one key; write them as separate list items",
                         (*path, "expect", k),
                     )
+
+
+def _check_names(doc: Document, parsed: TestsFile, base_dir: Path) -> None:
+    """Warnings, with "did you mean", for names the graph under test does not have."""
+    from agentgraph.spec.api import validate_file  # api does not import this module
+    from agentgraph.spec.semantic import handoff_tool_name
+
+    if parsed.graph is None:
+        return
+    result = validate_file(base_dir / parsed.graph)
+    if result.spec is None:
+        if any(f.code == "AG001" for f in result.findings):
+            doc.add(
+                "AG001",
+                f"graph file cannot be read: {parsed.graph}",
+                ("graph",),
+                severity="warning",  # `agentgraph test --graph` may name another
+                hints=("the path is relative to the folder of the tests file",),
+            )
+        return  # a broken graph reports its own findings when validated or run
+    graph = result.spec.graph
+    builtins = {t.builtin for a in graph.agents.values() for t in a.tools if not isinstance(t, str)}
+    tools = set(graph.tools) | builtins
+    targets = {e if isinstance(e, str) else e.to for a in graph.agents.values() for e in a.handoffs}
+    callable_names = tools | {handoff_tool_name(a) for a in targets}
+    known = {
+        "tool_call": (callable_names, "AG203", "tool"),
+        "approval_requested": (tools, "AG203", "tool"),
+        "handoff": (set(graph.agents), "AG202", "agent"),
+        "guardrail_tripped": (set(graph.guardrails), "AG204", "guardrail"),
+    }
+
+    def warn(
+        code: str, what: str, name: str, path: PathKey, choices: set[str], key: bool = False
+    ) -> None:
+        doc.add(
+            code,
+            f"the graph has no {what} '{name}'",
+            path,
+            key=key,
+            severity="warning",
+            hints=did_you_mean(name, choices, what=f"{what}s"),
+        )
+
+    for i, test in enumerate(parsed.tests):
+        for name in test.mocks:
+            if name not in tools:
+                warn("AG203", "tool", name, ("tests", i, "mocks", name), tools, key=True)
+        for j, turn in enumerate(test.turns):
+            base: PathKey = ("tests", i, "turns", j, "expect")
+            items = (
+                [((*base, k), item) for k, item in enumerate(turn.expect)]
+                if isinstance(turn.expect, list)
+                else [(base, turn.expect)]
+            )
+            for path, item in items:
+                if not isinstance(item, Expectations):
+                    continue
+                for key, (choices, code, what) in known.items():
+                    value = getattr(item, key)
+                    name = value.name if isinstance(value, ToolCallExpectation) else value
+                    if isinstance(name, str) and name not in choices:
+                        where: PathKey = (*path, key)
+                        if isinstance(value, ToolCallExpectation):
+                            where = (*where, "name")
+                        warn(code, what, name, where, choices)
 
 
 def validate_tests_file(path: str | os.PathLike[str], *, env: Any = None) -> TestsValidation:

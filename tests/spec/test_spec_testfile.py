@@ -111,3 +111,27 @@ def test_hostile_tests_files_end_in_clean_findings(tmp_path: Path) -> None:
 def test_property_any_text_is_findings_never_an_exception(text: str) -> None:
     result = validate_tests_text(text, file="t.tests.yaml", env={})
     assert result.tests is not None or result.errors
+
+
+def test_names_the_graph_does_not_have_are_warnings_with_did_you_mean(tmp_path: Path) -> None:
+    path = tmp_path / "w.tests.yaml"
+    path.write_text(
+        f"graph: {EXAMPLES / 'weather.yaml'}\n"
+        "tests:\n  - name: typos\n    mocks: {get_wether: sunny}\n    turns:\n"
+        "      - user: hi\n"
+        "        expect: [tool_call: {name: get_wether}, handoff: nobody]\n"
+    )
+    result = validate_tests_file(path)
+    assert result.tests is not None  # warnings only: the run reports mismatches itself
+    got = [(f.code, f.severity, f.pos.line, f.pos.col) for f in result.findings if f.pos]
+    assert got == [
+        ("AG203", "warning", 4, 13),
+        ("AG203", "warning", 7, 36),
+        ("AG202", "warning", 7, 58),
+    ]
+    assert all("did you mean 'get_weather'?" in f.hints for f in result.findings[:2])
+    missing = tmp_path / "m.tests.yaml"
+    missing.write_text("graph: nowhere.yaml\ntests:\n  - name: t\n    turns: [{user: hi}]\n")
+    assert [(f.code, f.severity) for f in validate_tests_file(missing).findings] == [
+        ("AG001", "warning")  # `agentgraph test --graph` may name another graph
+    ]
