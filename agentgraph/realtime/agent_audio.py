@@ -41,6 +41,7 @@ class AgentAudio:
         "_tracker",
         "content_index",
         "done",
+        "guarded",
         "item_id",
         "muted",
         "num_bytes",
@@ -63,6 +64,7 @@ class AgentAudio:
         self.num_bytes = 0
         self.done = False
         self.muted: set[str] = set()
+        self.guarded = bool(host.settings.output_guardrails)  # the core keeps it current
         self._held: collections.deque[
             tuple[float, se.RealtimeAudioEvent | se.RealtimeAudioDoneEvent]
         ] = collections.deque()
@@ -104,7 +106,7 @@ class AgentAudio:
 
     def _out(self, event: se.RealtimeAudioEvent | se.RealtimeAudioDoneEvent) -> None:
         host = self._host
-        if not self._held and not (host.agent.output_guardrails or host.settings.output_guardrails):
+        if not self.guarded and not self._held:
             host.emit(event)  # the hot path: no guardrails, nothing held
             return
         hold_ms = self._hold_ms()

@@ -99,6 +99,7 @@ class SessionProtocol:
             reports=reports_playback,
             bytes_per_ms=settings.model.output_format.bytes_per_ms,
         )
+        self.audio.guarded = bool(agent.output_guardrails or settings.output_guardrails)
         self.tools = ToolCalls(self)
         self.responses = ResponseQueue(
             self, blocks=self.tools.blocks, on_sent=self.tools.approvals.on_create_sent
@@ -176,6 +177,7 @@ class SessionProtocol:
 
     def set_agent(self, agent: RealtimeAgent) -> None:
         self._agent = agent
+        self.audio.guarded = bool(agent.output_guardrails or self.settings.output_guardrails)
 
     def finish(self, reason: str) -> None:
         """The session has ended: say so once, forget every deadline."""
@@ -321,7 +323,7 @@ class SessionProtocol:
         """`update_agent()`: make `agent` active with its session `config`."""
         self._now = now
         old = self._agent
-        self._agent = agent
+        self.set_agent(agent)
         if self.can_send:
             self._send_update(config)
         self.emit(se.RealtimeAgentEndEvent(agent=old))

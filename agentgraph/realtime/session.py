@@ -102,6 +102,7 @@ class RealtimeSession:
         self._timer: asyncio.TimerHandle | None = None
         self._closing = False
         self._started = False
+        self._clock = time.monotonic  # loop.time() once a loop runs (see connect)
         self._send_buffer = bytearray()
         self._send_threshold = (
             settings.audio_send_interval_ms * settings.model.input_format.bytes_per_ms
@@ -169,6 +170,7 @@ class RealtimeSession:
         if self._started:
             raise InvalidState("the session is already started")
         self._started = True
+        self._clock = asyncio.get_running_loop().time
         self.core.emit(se.RealtimeConnectionEvent(status="connecting"))
         self._wake()
         try:
@@ -334,7 +336,8 @@ class RealtimeSession:
         self._pump()
 
     def _on_wire_event(self, event: ServerEvent | UnknownEvent) -> None:
-        self.core.receive_event(event, self._now())
+        # the per-event path (audio deltas): the loop's clock, then the usual steps
+        self.core.receive_event(event, self._clock())
         self._pump()
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
