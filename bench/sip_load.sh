@@ -63,7 +63,8 @@ run_one() {  # mode calls
   sipp "127.0.0.1:$SIP_PORT" -sf "$OUT/caller.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
     -mp "$MEDIA_PORT" -s 1000 -m "$calls" -l "$calls" -r "$calls" -rp 1000 \
     -d "$DURATION_MS" -timeout $((DURATION_MS / 1000 + 30))s -nostdin -trace_stat \
-    -stf "$OUT/$tag.sipp.csv" -fd 60 >"$OUT/$tag.sipp.out" 2>&1 || true
+    -stf "$OUT/$tag.sipp.csv" -fd 60 -trace_err -error_file "$OUT/$tag.sipp.err" \
+    >"$OUT/$tag.sipp.out" 2>&1 || true
   local elapsed=$(( ($(date +%s%N) - start_ns) / 1000000000 ))
   kill -INT "$serve_pid" 2>/dev/null || true
   wait "$serve_pid" 2>/dev/null || true
@@ -122,7 +123,8 @@ run_cluster() {  # workers calls
   sipp "127.0.0.1:$SIP_PORT" -sf "$OUT/caller.xml" -i 127.0.0.1 -p "$SIPP_PORT" \
     -mp "$MEDIA_PORT" -s 1000 -m "$calls" -l "$calls" -r $(( (calls + 4) / 5 )) -rp 1000 \
     -d "$DURATION_MS" -timeout $((DURATION_MS / 1000 + 40))s -nostdin -trace_stat \
-    -stf "$OUT/$tag.sipp.csv" -fd 60 >"$OUT/$tag.sipp.out" 2>&1 || true
+    -stf "$OUT/$tag.sipp.csv" -fd 60 -trace_err -error_file "$OUT/$tag.sipp.err" \
+    >"$OUT/$tag.sipp.out" 2>&1 || true
   local elapsed_ns=$(( $(date +%s%N) - start_ns ))
   local cpu=()
   for ((i = 0; i < workers; i++)); do
