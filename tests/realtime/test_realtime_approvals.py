@@ -240,3 +240,26 @@ def test_hold_back_keeps_audio_until_checked_and_drops_it_on_a_trip() -> None:
     assert not d.of(se.RealtimeAudioEvent)
     d.advance(0.02)
     assert [e.item_id for e in d.of(se.RealtimeAudioEvent)] == ["i2"]
+
+
+def test_a_time_written_17_30_is_compared_as_a_time() -> None:
+    from agentgraph.realtime import ApprovalPolicy, function_tool
+    from agentgraph.spec.condition import parse_condition
+
+    def book(date: str, time: str) -> str:
+        """Book a visit.
+
+        Args:
+            date: the day.
+            time: the time of day.
+        """
+        return "booked"
+
+    plain = function_tool(book)
+    rule = parse_condition("time < '09:00' or time > '17:00'", plain.params_json_schema)
+    tool = function_tool(book, approval=ApprovalPolicy(when=rule, by="caller"))
+    d = CoreDriver(RealtimeAgent(name="a", tools=[tool]))
+    d.respond(calls=[("book", {"date": "2026-12-01", "time": "17.30"})])
+    assert d.ran == [] and len(_question_creates(d)) == 1  # 17.30 is after 17:00
+    d.respond(calls=[("book", {"date": "2026-12-01", "time": "10:15"})])
+    assert [json.loads(args)["time"] for _, _, args in d.ran] == ["10:15"]
