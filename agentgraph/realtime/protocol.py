@@ -219,13 +219,17 @@ class SessionProtocol:
     # ------------------------------------------------------------------ outputs
 
     def events_to_send(self) -> list[wire.ClientEvent]:
-        """Wire events to write now, in order; a second call returns []."""
-        out, self._to_send = self._to_send, []
+        """Wire events to write now, in order; a second call returns [] (do not mutate)."""
+        out = self._to_send
+        if out:
+            self._to_send = []
         return out
 
     def actions_to_run(self) -> list[Action]:
-        """I/O the shell must perform, in order; a second call returns []."""
-        out, self._actions = self._actions, []
+        """I/O the shell must perform, in order; a second call returns [] (do not mutate)."""
+        out = self._actions
+        if out:
+            self._actions = []
         return out
 
     def next_deadline(self) -> float | None:

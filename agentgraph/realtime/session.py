@@ -300,18 +300,18 @@ class RealtimeSession:
     def _pump(self) -> None:
         """Write what the core queued, start its actions, re-arm its timer, wake readers."""
         core = self.core
-        if core._to_send:
+        to_send = core.events_to_send()
+        if to_send:
             conn = self._conn
-            for event in core.events_to_send():
+            for event in to_send:
                 if conn is None or not conn.is_open:
                     break
                 try:
                     conn.send(event)
                 except InvalidState:
                     break
-        if core._actions:
-            for action in core.actions_to_run():
-                self._perform(action)
+        for action in core.actions_to_run():
+            self._perform(action)
         if core.deadlines.changed:
             self._arm(core.next_deadline())
         if core.events:
