@@ -1,10 +1,12 @@
 """Approval policies: who must say yes before a tool runs, when, and with what question.
 
 A tool with an `ApprovalPolicy` (or `needs_approval`) never runs without an approval.
-`by="operator"` emits a `tool_approval_required` session event and waits for
+`when` is evaluated on the arguments the tool will receive (validated, coerced, defaults
+filled). `by="operator"` emits a `tool_approval_required` session event and waits for
 `session.approve_tool_call(call_id)` / `reject_tool_call(call_id)`; `by="caller"` has the
-model ask the caller the policy's `message` and decides from the caller's next words.
-Nobody answering within `timeout_s` counts as a rejection (`on_timeout="reject"`).
+model put the policy's `message` to the caller and takes only an answer begun after that
+question was spoken in full (see `approval_book.py`). Nobody answering within `timeout_s`
+counts as a rejection (`on_timeout="reject"`).
 """
 
 from __future__ import annotations
