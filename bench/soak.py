@@ -396,8 +396,15 @@ def secrets_found(folder: Path) -> list[str]:
     return hits
 
 
-async def traffic(minutes: float, ports: dict[str, int], engine_url: str, out: Path,
-                  pids: dict[str, int], stats: Stats) -> list[dict[str, Any]]:  # fmt: skip
+async def traffic(
+    minutes: float,
+    ports: dict[str, int],
+    engine_url: str,
+    out: Path,
+    pids: dict[str, int],
+    stats: Stats,
+    without: set[str],
+) -> list[dict[str, Any]]:
     deadline = time.monotonic() + minutes * 60
     samples: list[dict[str, Any]] = []
 
@@ -410,14 +417,15 @@ async def traffic(minutes: float, ports: dict[str, int], engine_url: str, out: P
             )
             await asyncio.sleep(max(5.0, minutes * 60 / 30))
 
-    await asyncio.gather(
-        sample(),
-        legit_calls(deadline, ports["sip"], stats),
-        flood_and_fuzz(deadline, ports["sip"], stats),
-        webhook_abuse(deadline, ports["hook"], stats),
-        media_abuse(deadline, ports["media"], stats),
-        slow_readers(deadline, engine_url, stats),
-    )
+    kinds = {
+        "flood": flood_and_fuzz(deadline, ports["sip"], stats),
+        "webhook": webhook_abuse(deadline, ports["hook"], stats),
+        "media": media_abuse(deadline, ports["media"], stats),
+        "slow_readers": slow_readers(deadline, engine_url, stats),
+    }
+    for kind in without:
+        kinds.pop(kind).close()
+    await asyncio.gather(sample(), legit_calls(deadline, ports["sip"], stats), *kinds.values())
     return samples
 
 
@@ -425,6 +433,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0, help="how long (default 30)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: tmp)")
+    parser.add_argument(
+        "--without",
+        default="",
+        help="comma-separated traffic to leave out: flood, webhook, media, slow_readers",
+    )
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="agentgraph-soak-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -450,7 +463,8 @@ def main() -> int:
     stats = Stats()
     pids = {"serve": serve.pid, "engine": engine.pid}
     try:
-        samples = asyncio.run(traffic(args.minutes, ports, engine_url, out, pids, stats))
+        without = {w for w in args.without.split(",") if w}
+        samples = asyncio.run(traffic(args.minutes, ports, engine_url, out, pids, stats, without))
     finally:
         crashed = [name for name, p in (("serve", serve), ("engine", engine)) if p.poll()]
         for proc in (serve, engine):
@@ -470,6 +484,7 @@ def main() -> int:
     attempted = stats.get("calls_attempted", 0)
     report = {
         "minutes": args.minutes,
+        "without": args.without,
         "legit_calls_attempted": attempted,
         "legit_calls_answered_pct": round(
             100 * stats.get("calls_answered", 0) / max(1, attempted), 1
