@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
+import threading
+import time
 from collections import OrderedDict
 from typing import IO, Any
 
@@ -40,8 +43,36 @@ def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.flush()
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Exit as soon as the parent is gone, even in the middle of a long decode."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills us when the parent goes (model loading holds the GIL for
+    seconds, so a watcher thread alone can be late). The pool starts workers from the
+    event loop's thread, which lives as long as the pool."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the watcher thread and end of input still stop us
+
+
 def main() -> int:
     """Serve decode requests until the parent closes our stdin."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:
+        return 0  # the parent died before we could ask to die with it
+    threading.Thread(
+        target=_exit_with_parent, args=(parent,), name="parent-watch", daemon=True
+    ).start()
     # The protocol owns the real stdout; anything a library prints goes to stderr.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -53,7 +84,10 @@ def main() -> int:
             reply: tuple[bool, str] = (True, _decode(cache, (kind, key), session, pcm16k))
         except Exception as exc:  # a bad utterance must not take the worker down
             reply = (False, f"{type(exc).__name__}: {exc}")
-        write_frame(replies, pickle.dumps(reply))
+        try:
+            write_frame(replies, pickle.dumps(reply))
+        except BrokenPipeError:
+            break  # the parent is gone
     return 0
 
 
