@@ -131,7 +131,7 @@ def test_enum_and_integer_slots_spoken_as_words() -> None:
     )
 
 
-def test_handoff_chosen_by_description_then_new_agent_continues_request() -> None:
+def test_handoff_chosen_by_description_then_the_new_agent_takes_over() -> None:
     dlg = Dialogue()
     d = dlg.user("I have a question about my invoice")
     assert d.tool_calls == (ToolCall("transfer_to_billing", {}),)
@@ -148,8 +148,11 @@ def test_handoff_chosen_by_description_then_new_agent_continues_request() -> Non
     dlg.tools = (refund,)
     dlg.instructions = "You are Bill, the billing agent."
     after = dlg.tool_output('{"assistant": "billing"}')
+    # a question about an invoice is not a request for a refund: no refund is started
     assert after.tool_calls == ()
-    assert after.text == "What is the invoice number?"
+    assert after.text == "Hello, this is Bill. How can I help you?"
+    asked = dlg.user("I'd like a refund of my invoice")
+    assert asked.text == "What is the invoice number?"
 
 
 def test_greeting_and_capabilities_when_nothing_matches() -> None:
@@ -246,3 +249,110 @@ def test_filler_while_a_tool_is_slow() -> None:
 
 def test_nothing_recognized_asks_to_repeat() -> None:
     assert Dialogue().user("").text.startswith("Sorry, I didn't catch that.")
+
+
+def test_tool_errors_and_refused_approvals_are_said_in_caller_words() -> None:
+    refused = speak_output(
+        "The caller said 'no' and did not approve, so book_appointment was not done."
+    )
+    assert "book_appointment" not in refused and refused.startswith("Okay, I haven't done that")
+    operator = speak_output("The transfer call was not approved, so it was not done.")
+    assert "transfer" not in operator and "haven't done" in operator
+    crashed = speak_output("Error running tool get_weather: KeyError: 'Atlantis'")
+    assert "get_weather" not in crashed and "KeyError" not in crashed
+    assert crashed.startswith("Sorry, something went wrong")
+    slow = speak_output("Error: the get_weather tool timed out after 10 s.")
+    assert "get_weather" not in slow and "taking too long" in slow
+
+
+TRANSFER = ToolSpec(
+    "transfer_money",
+    "Move money between the caller's own accounts.",
+    {
+        "type": "object",
+        "properties": {
+            "amount": {"type": "number"},
+            "from_account": {"type": "string", "enum": ["checking", "savings"]},
+            "to_account": {"type": "string", "enum": ["checking", "savings"]},
+        },
+        "required": ["amount", "from_account", "to_account"],
+    },
+)
+
+
+def test_two_accounts_are_told_apart_by_from_and_to() -> None:
+    dlg = Dialogue(tools=(TRANSFER,))
+    d = dlg.user("Please move fifty dollars from savings into my checking account")
+    assert d.tool_calls == (
+        ToolCall(
+            "transfer_money",
+            {"amount": 50.0, "from_account": "savings", "to_account": "checking"},
+        ),
+    )
+    # without a "from"/"to" the account is not guessed: it is asked for
+    unsure = Dialogue(tools=(TRANSFER,)).user("Move fifty dollars, savings and checking")
+    assert unsure.tool_calls == () and "account" in unsure.text
+
+
+def test_a_typed_correction_after_a_lookup_calls_it_again() -> None:
+    dlg = Dialogue()
+    assert dlg.user("What's the weather in Paris?").tool_calls == (
+        ToolCall("get_weather", {"city": "Paris"}),
+    )
+    dlg.tool_output("Sunny, 20 degrees.")
+    assert dlg.user("Sorry, I meant Berlin.").tool_calls == (
+        ToolCall("get_weather", {"city": "Berlin"}),
+    )
+
+
+def test_heard_booking_is_read_back_and_corrected_before_it_is_made() -> None:
+    dlg = Dialogue()
+    dlg.history.append(
+        Turn("user", "Book an appointment on Monday at 3pm for John Smith", heard=True)
+    )
+    first = dlg.decide()
+    assert first.tool_calls == () and "2026-11-30" in first.text and "15:00" in first.text
+    dlg.history.append(Turn("user", "Actually, make it Wednesday.", heard=True))
+    second = dlg.decide()
+    assert second.tool_calls == () and "2026-12-02" in second.text
+    dlg.history.append(Turn("user", "Yes please.", heard=True))
+    assert dlg.decide().tool_calls == (
+        ToolCall("book_appointment", {"date": "2026-12-02", "time": "15:00", "name": "John Smith"}),
+    )
+
+
+def test_a_lookup_named_first_in_the_instructions_runs_before_the_booking() -> None:
+    check = ToolSpec(
+        "check_availability",
+        "List free appointment times on a date.",
+        {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]},
+    )
+    dlg = Dialogue(
+        tools=(check, BOOK),
+        instructions="Call check_availability with the date before you call book_appointment.",
+    )
+    d = dlg.user("I'd like to book an appointment on Monday")
+    assert d.tool_calls == (ToolCall("check_availability", {"date": "2026-11-30"}),)
+    after = dlg.tool_output("Free on Monday at 09:00 and 11:00.")
+    assert after.text == "Free on Monday at 09:00 and 11:00. At what time?"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("nine fifteen pm", "21:15"), ("at 3pm", "15:00"), ("7.30 pm", "19:30"), ("9 am", "09:00")],
+)
+def test_times_normalise_to_hh_mm(text: str, expected: str) -> None:
+    from agentgraph.engine.policy.interpret import caller_words
+
+    assert parse_time(caller_words(text)) == expected
+
+
+def test_small_talk_gets_a_short_answer_and_a_way_forward() -> None:
+    dlg = Dialogue()
+    assert dlg.user("How are you?").text == "I'm doing well, thank you! How can I help you today?"
+    assert dlg.user("thanks!").text.startswith("You're welcome")
+    what = dlg.user("What can you do?").text
+    assert what.startswith("I can get the current weather for a city")
+    assert "_" not in what
+    stopped = dlg.user("I need to cancel my appointment")
+    assert "stopped" not in stopped.text.lower()

@@ -164,7 +164,16 @@ def _score(tool: ToolSpec, words: list[str], said: set[str], rare: frozenset[str
             score += 1.0
     if tool.is_handoff and said & {"transfer", "speak", "talk", "connect", "person", "human"}:
         score += 0.5
+    # "cancel my appointment" is not a booking: a changing tool whose own verb the caller
+    # did not say, while saying another changing verb, is the wrong tool
+    undo = {stem(v) for v in _UNDO_VERBS}
+    tool_undoes = bool(undo & (name_words | desc))
+    if is_changing(tool) and bool(said & undo) != tool_undoes:
+        score -= 3.0
     return score
+
+
+_UNDO_VERBS = ("cancel", "delete", "remove", "refund", "unsubscribe", "block", "freeze")
 
 
 _QUESTION_WORDS = frozenset(
