@@ -24,13 +24,12 @@ it is answered (400, 481, ...) or dropped with a `MessageDropped` event the shel
 
 from __future__ import annotations
 
-import enum
 import ipaddress
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from agentgraph.errors import InvalidState, ProtocolError
+from agentgraph.transports.sip.admission import Admission
+from agentgraph.transports.sip.dialog import CallState, _Call, _token
 from agentgraph.transports.sip.digest import DigestVerifier
 from agentgraph.transports.sip.events import (
     Addr,
@@ -45,7 +44,6 @@ from agentgraph.transports.sip.events import (
     TransferResult,
 )
 from agentgraph.transports.sip.message import (
-    Headers,
     SipRequest,
     SipResponse,
     parse_message,
@@ -53,6 +51,7 @@ from agentgraph.transports.sip.message import (
     parse_uri,
     parse_via,
 )
+from agentgraph.transports.sip.outgoing import OutgoingRequests
 from agentgraph.transports.sip.ratelimit import SourceLimiter
 from agentgraph.transports.sip.sdp import (
     CODECS,
@@ -90,56 +89,7 @@ KNOWN_UNSUPPORTED = frozenset(
 MAX_TRANSACTIONS = 4096
 
 
-# --- state ------------------------------------------------------------------------------
-
-
-class CallState(enum.Enum):
-    RINGING = "ringing"  # INVITE received, no final response yet
-    ANSWERED = "answered"  # 200 OK sent, waiting for ACK
-    CONFIRMED = "confirmed"
-    ENDED = "ended"
-
-
-@dataclass(slots=True)
-class _Call:
-    call_id: str
-    addr: Addr
-    invite: SipRequest
-    invite_key: str
-    local_tag: str
-    remote_tag: str
-    remote: str  # From header value (their address incl. tag)
-    local: str  # To header value with our tag
-    target: str  # their Contact URI: where in-dialog requests go
-    route_set: list[str]
-    session_id: int
-    state: CallState = CallState.RINGING
-    offer: SessionDescription | None = None
-    media: NegotiatedMedia | None = None
-    rtp: Addr | None = None
-    sdp_version: int = 1
-    local_cseq: int = 1
-    remote_cseq: int = 0
-    ok: bytes | None = None  # 2xx being retransmitted until ACK (INVITE or re-INVITE)
-    ok_cseq: int = 0
-    ok_retransmit_at: float = 0.0
-    ok_interval_s: float = 0.0
-    ok_expires_at: float = 0.0
-    awaiting_answer: bool = False  # we offered in the 2xx; the answer comes in the ACK
-    bye_after_ack: bool = False
-    outbound: bool = False  # we placed it (uac.py)
-    credentials: tuple[str, str] | None = None  # answers 401/407 to our requests
-    auth_tried: frozenset[str] = frozenset()  # methods already re-sent with credentials
-    srtp_key: bytes = field(default_factory=lambda: secrets.token_bytes(30), repr=False)
-    transport: str = "UDP"  # of the INVITE's top Via: our in-dialog requests use it too
-    answered_at: float = 0.0
-
-
-def _token() -> str:
-    return secrets.token_hex(8)
-
-
-class SipServerProtocol:
+class SipServerProtocol(Admission, OutgoingRequests):
     """The UAS core. See the module docstring for the calling discipline."""
 
     def __init__(self, config: SipConfig, *, token: Callable[[], str] = _token) -> None:
@@ -184,36 +134,6 @@ class SipServerProtocol:
         """Calls not yet confirmed: ringing, or answered and waiting for the ACK."""
         calls = list(self._calls.values())  # one C-level copy: metrics read it from a thread
         return sum(1 for c in calls if c.state is not CallState.CONFIRMED)
-
-    def _stale(self, now: float, host: str | None = None) -> list[_Call]:
-        """Answered calls whose ACK is overdue (a caller that ACKs does so within an RTT
-        plus a few 200 retransmissions), oldest first; from `host` when given."""
-        grace = self.config.ack_grace_s
-        return sorted(
-            (
-                c
-                for c in self._calls.values()
-                if c.state is CallState.ANSWERED
-                and now - c.answered_at >= grace
-                and (host is None or c.addr[0] == host)
-            ),
-            key=lambda c: c.answered_at,
-        )
-
-    def _admission(self, host: str, now: float) -> str | None:
-        """Why a new INVITE from `host` is refused (503), or None to take it."""
-        if self.draining:
-            return "draining"
-        if len(self._calls) >= self.config.max_calls:
-            stale = self._stale(now)
-            if not stale:
-                return "capacity"
-            # A dialog that never ACKed gives its slot to a caller (no BYE before ACK).
-            stale[0].ok = None
-            self._end(stale[0], "no ACK")
-        if len(self._stale(now, host)) >= self.config.half_open_limit:
-            return "half-open"
-        return None
 
     @property
     def rate_limited(self) -> int:
@@ -401,19 +321,6 @@ class SipServerProtocol:
             )[1].codec.name
         self._events.append(IncomingCall(call.call_id, frm.uri, callee, addr, codec))
 
-    def _authenticated(self, req: SipRequest, addr: Addr, now: float) -> bool:
-        """Digest check of a new INVITE (`sip.auth`); a stateless 401 when it fails."""
-        assert self._verifier is not None
-        header = req.headers.get("Authorization") or req.headers.get("Proxy-Authorization")
-        ok, stale, _user = self._verifier.verify(header, req.method, req.uri, now)
-        if ok:
-            return True
-        if header:
-            self._refuse("bad credentials")
-        challenge = self._verifier.challenge(now, stale=stale)
-        self._tx.reply(req, addr, 401, headers=[("WWW-Authenticate", challenge)])
-        return False
-
     def _read_offer(
         self, req: SipRequest, addr: Addr, key: str, now: float
     ) -> tuple[bool, SessionDescription | None]:
@@ -504,17 +411,6 @@ class SipServerProtocol:
             self._set_media(call, media)
         call.sdp_version += 1
         return sdp.serialize().encode()
-
-    def via(self, transport: str, branch: str) -> str:
-        """Our Via for a request sent over `transport` (UDP, TCP or TLS)."""
-        port = self.config.tls_port if transport == "TLS" and self.config.tls_port else None
-        sent_by = f"{self.config.public_host}:{port or self.config.port}"
-        return f"SIP/2.0/{transport} {sent_by};branch={branch};rport"
-
-    def _offer_key(self, call: _Call) -> bytes | None:
-        """Our SRTP key when we offer: SDES offers are RTP/SAVP only when required
-        (an optional SRTP offer would be refused by plain-RTP peers)."""
-        return call.srtp_key if self.config.srtp == "required" else None
 
     def _set_media(self, call: _Call, media: NegotiatedMedia) -> None:
         if media != call.media:
@@ -656,125 +552,6 @@ class SipServerProtocol:
                 # RFC 5589 §6.1: the transfer succeeded, so our leg is done.
                 self._send_bye(call, now)
                 self._end(call, "transferred")
-
-    # --- our requests -------------------------------------------------------------------
-
-    def hangup(self, call_id: str, now: float) -> None:
-        """End a call from our side: BYE when answered, 480 while still ringing."""
-        call = self._calls.get(call_id)
-        if call is None:
-            return
-        if call.outbound and call.state is CallState.RINGING:
-            self.uac.cancel(call, now)  # the 487 ends it
-        elif call.state is CallState.RINGING:
-            self.reject(call_id, 480, now)
-        elif call.state is CallState.ANSWERED:
-            call.bye_after_ack = True  # §15: no BYE before the ACK (or its timeout)
-        else:
-            self._send_bye(call, now)
-            self._end(call, "local hangup")
-
-    def dial(
-        self,
-        target: str,
-        *,
-        dest: Addr,
-        rtp_host: str,
-        rtp_port: int,
-        from_user: str = "agentgraph",
-        credentials: tuple[str, str] | None = None,
-        transport: str = "UDP",
-        now: float,
-    ) -> str:
-        """Place a call to `target` (sip: URI) through `dest` over `transport`; returns
-        its call id. `CallProgress`, then `CallConfirmed` or `CallEnded` (why not) follow."""
-        return self.uac.dial(
-            target,
-            dest=dest,
-            rtp_host=rtp_host,
-            rtp_port=rtp_port,
-            from_user=from_user,
-            credentials=credentials,
-            transport=transport,
-            now=now,
-        )
-
-    def register(
-        self,
-        aor: str,
-        *,
-        registrar: Addr,
-        credentials: tuple[str, str] | None = None,
-        expires_s: int = 300,
-        now: float,
-    ) -> None:
-        """Register our Contact as `aor` and refresh it; `Registered` or
-        `RegistrationFailed` follow."""
-        self.uac.register(
-            aor, registrar=registrar, credentials=credentials, expires_s=expires_s, now=now
-        )
-
-    def refer(self, call_id: str, target: str, now: float) -> None:
-        """Ask the caller to transfer to `target` (RFC 3515); `TransferResult` follows.
-
-        Raises:
-            InvalidState: the call is not confirmed.
-        """
-        call = self._calls.get(call_id)
-        if call is None or call.state is not CallState.CONFIRMED:
-            raise InvalidState(f"cannot transfer call {call_id!r}: not connected")
-        contact_uri = self._contact[1:-1]
-        self._send_request(
-            call, "REFER", now, [("Refer-To", f"<{target}>"), ("Referred-By", f"<{contact_uri}>")]
-        )
-
-    def _send_bye(self, call: _Call, now: float) -> None:
-        self._send_request(call, "BYE", now, [])
-
-    def _send_request(
-        self, call: _Call, method: str, now: float, extra: list[tuple[str, str]]
-    ) -> None:
-        call.local_cseq += 1
-        branch = "z9hG4bK" + self._token()
-        h = Headers()
-        h.add("Via", self.via(call.transport, branch))
-        h.add("Max-Forwards", "70")
-        h.add("From", call.local)
-        h.add("To", call.remote)
-        h.add("Call-ID", call.call_id)
-        h.add("CSeq", f"{call.local_cseq} {method}")
-        h.add("Contact", self._contact)
-        # RFC 3261 §12.1.1: the UAS route set is Record-Route in order (loose routing).
-        for route in call.route_set:
-            h.add("Route", route)
-        for name, value in extra:
-            h.add(name, value)
-        h.add("User-Agent", self.config.user_agent)
-        data = SipRequest(method, call.target, h).serialize()
-        self._tx.start_client(call.call_id, method, branch, data, self._destination(call), now)
-
-    def _destination(self, call: _Call) -> Addr:
-        # Send to the first route, else the remote target; names we cannot resolve without
-        # DNS (the core has no I/O) fall back to where the INVITE came from.
-        try:
-            uri = parse_uri(
-                parse_name_addr(call.route_set[0]).uri if call.route_set else call.target
-            )
-            ipaddress.ip_address(uri.host)
-        except (ProtocolError, ValueError):
-            return call.addr
-        return uri.host, uri.port or 5060
-
-    def _receive_response(self, resp: SipResponse, addr: Addr, now: float) -> None:
-        if self.uac.receive_response(resp, now):
-            return
-        try:
-            tx = self._tx.match_response(resp, now)
-        except KeyError:
-            self._drop(f"response {resp.status} matches no transaction", addr)
-            return
-        if tx is not None and tx.method == "REFER":
-            self._events.append(TransferResult(tx.call_id, resp.status, final=resp.status >= 300))
 
     # --- timers -------------------------------------------------------------------------
 

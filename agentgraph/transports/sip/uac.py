@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agentgraph.errors import ProtocolError
+from agentgraph.transports.sip.dialog import CallState, _Call
 from agentgraph.transports.sip.digest import answer_challenge, parse_challenge
 from agentgraph.transports.sip.events import (
     Addr,
@@ -37,7 +38,7 @@ from agentgraph.transports.sip.sdp import make_offer, parse_sdp, read_answer
 from agentgraph.transports.sip.transaction import ClientTransaction
 
 if TYPE_CHECKING:
-    from agentgraph.transports.sip.protocol import SipServerProtocol, _Call
+    from agentgraph.transports.sip.protocol import SipServerProtocol
 
 __all__ = ["Uac", "failure_reason"]
 
@@ -91,8 +92,6 @@ class Uac:
         now: float,
     ) -> str:
         """Send an INVITE for `target` (a sip: URI) to `dest`; returns the call id."""
-        from agentgraph.transports.sip.protocol import CallState, _Call
-
         core = self.core
         host = core.config.public_host
         call_id = f"{core._token()}@{host}"
@@ -271,8 +270,6 @@ class Uac:
         return True
 
     def _invite_response(self, call: _Call, resp: SipResponse, now: float) -> None:
-        from agentgraph.transports.sip.protocol import CallState
-
         core = self.core
         if call.state is not CallState.RINGING:
             return
