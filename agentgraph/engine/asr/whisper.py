@@ -69,9 +69,13 @@ def session_prompt(session: dict[str, Any]) -> str:
         if not isinstance(tool, dict) or tool.get("type", "function") != "function":
             continue
         name = str(tool.get("name") or "")
+        desc = str(tool.get("description") or "")
         if name.startswith("transfer_to_"):
-            continue
-        desc = str(tool.get("description") or "").split(".")[0]
+            # "Handoff to the booking agent to handle the request. Books appointments."
+            desc = re.sub(r"^Handoff to the .+? agent to handle the request\.?\s*", "", desc)
+            if not desc:
+                continue
+        desc = desc.split(".")[0]
         topics.append(_words(desc) or _words(name))
         params = tool.get("parameters") or {}
         for schema in (params.get("properties") or {}).values():
