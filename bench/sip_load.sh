@@ -113,7 +113,11 @@ run_cluster() {  # workers calls
     -A "DISPATCHER_LIST=\"$list\"" -A PING_INTERVAL=1 -A FR_TIMER=2000 \
     -DD -E -Y "$OUT/$tag.run" -m 128 -M 16 >"$OUT/$tag.kamailio.log" 2>&1 &
   local kam_pid=$!
-  sleep 5
+  # every worker listening, then two probe rounds so Kamailio sees them all active
+  for ((i = 1; i <= workers; i++)); do
+    for _ in $(seq 60); do grep -q "SIP on udp" "$OUT/$tag.w$i.log" && break; sleep 0.5; done
+  done
+  sleep 3
   for pid in "${pids[@]}"; do ticks+=("$(cpu_ticks "$pid")"); done
   local start_ns=$(date +%s%N)
   if [ "${DRAIN:-0}" = 1 ]; then
