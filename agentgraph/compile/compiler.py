@@ -48,11 +48,13 @@ from agentgraph.spec.models import (
     ToolChoiceFunction,
     ToolSpec,
 )
+from agentgraph.spec.sip_models import SipMediaStreamsSpec
 
 __all__ = [
     "CompiledGraph",
     "MatchGuardrail",
     "ModelChoice",
+    "SipMediaStreamsSettings",
     "SipOpenAISettings",
     "SipSettings",
     "approval_policy",
@@ -92,6 +94,15 @@ class SipOpenAISettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SipMediaStreamsSettings:
+    """Who may open a media stream: a URL token and/or Twilio's signature over `public_url`."""
+
+    token: str | None = field(default=None, repr=False)
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    public_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SipSettings:
     """Direct SIP: listen address, who may call, how many at once, routes to agents."""
 
@@ -103,6 +114,7 @@ class SipSettings:
     codecs: tuple[str, ...]
     start_agent: str
     openai: SipOpenAISettings | None = None
+    media_streams: SipMediaStreamsSettings | None = None
 
     def allows(self, address: str) -> bool:
         """Whether a caller at `address` (an IP) may call."""
@@ -412,6 +424,17 @@ def _sip(spec: Spec) -> SipSettings | None:
         codecs=tuple(sip.codecs),
         start_agent=spec.start,
         openai=openai,
+        media_streams=_media_streams(sip.media_streams),
+    )
+
+
+def _media_streams(streams: SipMediaStreamsSpec | None) -> SipMediaStreamsSettings | None:
+    if streams is None:
+        return None
+    return SipMediaStreamsSettings(
+        token=streams.token,
+        twilio_auth_token=streams.twilio_auth_token,
+        public_url=streams.public_url,
     )
 
 

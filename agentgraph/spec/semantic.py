@@ -348,6 +348,18 @@ def _check_sip(doc: Document, graph: Graph) -> None:
     if sip.openai is not None:
         listens.append((("sip", "openai", "listen"), sip.openai.listen))
         _warn_literal(doc, sip.openai.webhook_secret, ("sip", "openai", "webhook_secret"))
+    streams = sip.media_streams
+    if streams is not None:
+        for key in ("token", "twilio_auth_token"):
+            if getattr(streams, key):
+                _warn_literal(doc, getattr(streams, key), ("sip", "media_streams", key))
+        if streams.twilio_auth_token and not streams.public_url:
+            doc.add(
+                "AG107",
+                "twilio_auth_token needs public_url: the URL Twilio signs",
+                ("sip", "media_streams", "twilio_auth_token"),
+                hints=("add public_url: wss://your.host/path (as configured at Twilio)",),
+            )
     for path, value in listens:
         port = int(value.rsplit(":", 1)[1])
         if port > 65535:

@@ -11,7 +11,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CodecName", "HostPort", "SipOpenAISpec", "SipSpec", "SipTls", "SipTrunk", "SipUser"]
+__all__ = [
+    "CodecName",
+    "HostPort",
+    "SipMediaStreamsSpec",
+    "SipOpenAISpec",
+    "SipSpec",
+    "SipTls",
+    "SipTrunk",
+    "SipUser",
+]
 
 CodecName = Literal["pcmu", "pcma"]
 HostPort = Annotated[str, Field(pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}$")]
@@ -37,6 +46,36 @@ class SipOpenAISpec(_Model):
     path: str = Field("/openai/webhook", description="The webhook's URL path.")
     project_id: str | None = Field(
         None, description="Your OpenAI project id (for the SIP URI).", examples=["proj_abc123"]
+    )
+
+
+class SipMediaStreamsSpec(_Model):
+    """Who may open a media stream (`serve --media-streams`): a URL token, Twilio's
+    signature, or both.
+
+    Without either, media streams are served on loopback only.
+    """
+
+    token: str | None = Field(
+        None,
+        min_length=16,
+        description="A secret the stream URL must carry as ?token=...; use ${...}.",
+        repr=False,
+        examples=["${MEDIA_STREAM_TOKEN}"],
+    )
+    twilio_auth_token: str | None = Field(
+        None,
+        description="Your Twilio auth token: each handshake's X-Twilio-Signature is "
+        "checked with it; use ${...}.",
+        repr=False,
+        examples=["${TWILIO_AUTH_TOKEN}"],
+    )
+    public_url: str | None = Field(
+        None,
+        pattern=r"^wss?://",
+        description="The wss:// URL configured at Twilio (what it signs), without query; "
+        "needed with twilio_auth_token.",
+        examples=["wss://agent.example.com/media"],
     )
 
 
@@ -109,3 +148,6 @@ class SipSpec(_Model):
     )
     codecs: list[CodecName] = Field(default_factory=_default_codecs)
     openai: SipOpenAISpec | None = None
+    media_streams: SipMediaStreamsSpec | None = Field(
+        None, description="Authentication of Twilio-style media streams."
+    )
