@@ -4,7 +4,8 @@
     python bench/soak.py --minutes 30 --out /tmp/soak
 
 Starts `agentgraph engine serve` and `agentgraph serve GRAPH --openai-sip --media-streams`
-(SIP allow list 127.0.0.1/32, max_calls 4, secrets in the environment), then runs at
+(SIP allow list 127.0.0.1/32, max_calls 4, a media-stream token, secrets in the
+environment), then runs at
 once until the deadline:
 
 * legitimate SIP calls from 127.0.1.x (allowed): INVITE, ACK, 3 s of u-law RTP (a spoken weather
@@ -13,7 +14,7 @@ once until the deadline:
   SIP port;
 * webhook abuse: bursts of connections declaring 1 MB bodies, half-sent headers and
   unsigned deliveries;
-* media-stream abuse: bursts of 10 streams against max_calls;
+* media-stream abuse: bursts of 10 streams without the graph's stream token (403);
 * engine clients that never read (a 600 kB item retrieved over and over).
 
 Reports legitimate calls answered (target 100 %), RSS of serve and the engine (with
@@ -45,6 +46,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SECRETS = {
     "SOAK_API_KEY": 'sk-soak-"quoted"\\back-Grüße-7f3a9c',
+    "SOAK_MEDIA_TOKEN": "soak-media-stream-token-5d1e",
     "SOAK_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"soak-webhook-secret-0123456789").decode(),
 }
 GRAPH = """\
@@ -67,6 +69,8 @@ sip:
   openai:
     webhook_secret: "${{SOAK_WEBHOOK_SECRET}}"
     listen: 127.0.0.1:{hook_port}
+  media_streams:
+    token: "${{SOAK_MEDIA_TOKEN}}"
 """
 
 
