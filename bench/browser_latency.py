@@ -273,6 +273,10 @@ def measure(args: argparse.Namespace, tmp: Path, graph: Path, wav: Path, ends: l
             cpu1, t1 = proc_cpu(proc.pid), time.monotonic()
             page_m2e = page.evaluate("window.ag.mouthToEar")
             out_ms = page.evaluate("(window.ag.outputLatency || 0) * 1000")
+            # ctx -> performance time maps through the output timestamp, so a worklet's
+            # currentTime lands one output latency later: add it back on the capture side
+            capture_ms = [v + out_ms for v in page.evaluate("window.ag.captureDelay")]
+            play_ms = page.evaluate("window.ag.playDelay")
             page.click("#hangup")
             page.wait_for_selector("#report-link", timeout=60_000)
             ctx.close()  # type: ignore[attr-defined]
@@ -300,6 +304,12 @@ def measure(args: argparse.Namespace, tmp: Path, graph: Path, wav: Path, ends: l
         f"speech_stopped -> first audio played (records): page p50 {pct(play_hub, 50):.0f} ms, "
         f"p95 {pct(play_hub, 95):.0f} ms; run --input p50 {pct(run_hub, 50):.0f} ms, "
         f"p95 {pct(run_hub, 95):.0f} ms"
+    )
+    print(
+        f"the page's own part: microphone block -> websocket p50 {pct(capture_ms, 50):.1f} ms, "
+        f"p95 {pct(capture_ms, 95):.1f} ms (+ up to 20 ms of block); agent audio received -> "
+        f"first sample at the output device p50 {pct(play_ms, 50):.1f} ms, "
+        f"p95 {pct(play_ms, 95):.1f} ms (of which {out_ms:.0f} ms is the device's latency)"
     )
     print(
         f"page load to ready (n={len(loads)}): p50 {pct(loads, 50):.0f} ms, "

@@ -7,11 +7,17 @@ const $ = (id) => document.getElementById(id);
 const ag = (window.ag = {
   ready: false, ended: false, peak: 0, playing: false, stops: 0, played: 0,
   activeAgent: "", micOn: false, lastLoud: null, mouthToEar: [], loadedAt: performance.now(),
+  // the page's own part of the latency, ms: microphone block -> websocket, and first agent
+  // audio frame received -> its first sample output (both on one clock)
+  captureDelay: [], playDelay: [],
 });
 let ws = null;
 let ctx = null, capture = null, playback = null, analyser = null, micStream = null;
 let gen = 0, ptt = false, pttDown = false, manualTurns = false, pendingAgent = null;
 let firstPlayOfReply = true;
+let replyReceivedAt = null;
+// AudioContext time -> performance.now() time
+const perfTime = (t) => { const ts = ctx.getOutputTimestamp(); return ts.performanceTime + (t - ts.contextTime) * 1000; };
 
 function li(cls, parts) {
   const item = document.createElement("li");
@@ -156,11 +162,14 @@ async function startAudio() {
     const m = e.data;
     if (m.started) {
       ag.playing = true;
+      if (replyReceivedAt !== null) ag.playDelay.push(perfTime(m.at) - replyReceivedAt);
+      replyReceivedAt = null;
       if (firstPlayOfReply && ag.lastLoud !== null) {
         ag.mouthToEar.push((m.at - ag.lastLoud) * 1000);
       }
       firstPlayOfReply = false;
     }
+    if (m.idle) ag.playing = false;
     if (m.played) {
       ag.played += m.played;
       if (ws && ws.readyState === 1) ws.send(JSON.stringify({ type: "played", samples: m.played, gen: m.gen }));
@@ -203,7 +212,10 @@ async function startMic() {
     ag.micLevel = rms;
     if (loudAt >= 0 && (!ptt || pttDown)) { ag.lastLoud = loudAt; firstPlayOfReply = true; }
     if (!ws || ws.readyState !== 1) return;
-    if (!ptt || pttDown) ws.send(pcm);
+    if (!ptt || pttDown) {
+      ws.send(pcm);
+      if (ag.captureDelay.length < 2000) ag.captureDelay.push(performance.now() - perfTime(e.data.end));
+    }
     // push to talk, button up: with turn detection, silence (so it ends the turn); without,
     // nothing (the release committed the turn)
     else if (!manualTurns) ws.send(silence);
@@ -217,6 +229,7 @@ async function startMic() {
 
 function enqueueAudio(buffer) {
   if (!playback) return;
+  if (!ag.playing && replyReceivedAt === null) replyReceivedAt = performance.now();
   const pcm = new Int16Array(buffer);
   const chunk = new Float32Array(pcm.length);
   for (let i = 0; i < pcm.length; i++) chunk[i] = pcm[i] / 32768;

@@ -19,7 +19,8 @@ class CaptureProcessor extends AudioWorkletProcessor {
       this.sumSq += s * s;
       if (this.fill === this.block.length) {
         const rms = Math.sqrt(this.sumSq / this.block.length);
-        this.port.postMessage({ pcm: this.block.buffer, rms, loudAt: this.loudAt }, [this.block.buffer]);
+        const end = currentTime + (i + 1) / sampleRate; // when the block's last sample was taken
+        this.port.postMessage({ pcm: this.block.buffer, rms, loudAt: this.loudAt, end }, [this.block.buffer]);
         this.loudAt = -1;
         this.block = new Int16Array(480);
         this.fill = 0;

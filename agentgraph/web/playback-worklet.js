@@ -56,7 +56,10 @@ class PlaybackProcessor extends AudioWorkletProcessor {
       }
       this.queued -= n;
       this.unreported += n;
-      if (!this.queue.length) this.playing = false;
+      if (!this.queue.length) {
+        this.playing = false;
+        this.port.postMessage({ idle: true });
+      }
     }
     for (let i = n; i < out.length; i++) out[i] = 0;
     if (this.first || this.unreported >= 480 || (!this.playing && this.unreported > 0)) {
