@@ -117,7 +117,12 @@ class DecoderPool:
         self, session: dict[str, Any], pcm16k: bytes, kind: str = "whisper"
     ) -> cf.Future[str]:
         """Start decoding one utterance with recognizer `kind` and the session's vocabulary."""
-        slim = {"instructions": session.get("instructions"), "tools": session.get("tools")}
+        transcription = (session.get("audio") or {}).get("input", {}).get("transcription")
+        slim = {
+            "instructions": session.get("instructions"),
+            "tools": session.get("tools"),
+            "audio": {"input": {"transcription": transcription}},
+        }
         payload = pickle.dumps((kind, session_text(session), slim, pcm16k))
         return self._pick().submit(payload)
 

@@ -121,6 +121,10 @@ def class_sentences(kind: str) -> tuple[str, ...]:
 def session_text(session: dict[str, Any]) -> str:
     """The session fields the vocabulary depends on (a cache key for rebuilding)."""
     parts = [str(session.get("instructions") or "")]
+    audio = session.get("audio") if isinstance(session.get("audio"), dict) else None
+    transcription = ((audio or {}).get("input") or {}).get("transcription")
+    if isinstance(transcription, dict) and transcription.get("prompt"):
+        parts.append(str(transcription["prompt"]))
     for tool in session.get("tools") or []:
         if isinstance(tool, dict):
             parts.append(repr((tool.get("name"), tool.get("description"), tool.get("parameters"))))

@@ -81,9 +81,14 @@ def session_prompt(session: dict[str, Any]) -> str:
         for schema in (params.get("properties") or {}).values():
             if isinstance(schema, dict):
                 values.extend(_words(str(v)) for v in schema.get("enum") or [])
-    prompt = ""
+    audio = session.get("audio") if isinstance(session.get("audio"), dict) else {}
+    transcription = ((audio or {}).get("input") or {}).get("transcription") or {}
+    prompt = str(transcription.get("prompt") or "").strip()  # the graph's words to expect
+    if prompt and not prompt.endswith("."):
+        prompt += "."
     if topics:
-        prompt = "The caller wants to " + "; ".join(t[0].lower() + t[1:] for t in topics if t)
+        prompt += " " if prompt else ""
+        prompt += "The caller wants to " + "; ".join(t[0].lower() + t[1:] for t in topics if t)
     if values:
         prompt += ". Options: " + ", ".join(v for v in values if v)
     words = prompt.split()
