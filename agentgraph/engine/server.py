@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed as WsConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from agentgraph.engine.asr import check_recognizer
 from agentgraph.engine.calls import (
     CallAnswer,
     CallRegistry,
@@ -144,6 +145,8 @@ class EmbeddedEngine:
         voice_input: run VAD and speech recognition on input audio.
         asr_workers: recognizer processes shared by all sessions (None: one per core, up
             to 4; 0: decode inside the server process).
+        recognizer: `whisper` (default) or `sphinx` (cheaper, session vocabulary only);
+            a session's `audio.input.transcription.model` may name either.
         realtime_factor: how much faster than real time audio deltas are released.
         token: the bearer token clients must present. Required (or AGENTGRAPH_ENGINE_TOKEN)
             when `host` is not a loopback address; on loopback any bearer is accepted.
@@ -160,6 +163,7 @@ class EmbeddedEngine:
         chat_api_key: str | None = None,
         voice_input: bool = True,
         asr_workers: int | None = None,
+        recognizer: str = "whisper",
         realtime_factor: float = 4.0,
         token: str | None = None,
     ) -> None:
@@ -181,6 +185,7 @@ class EmbeddedEngine:
         self.chat_api_key = chat_api_key
         self.voice_input = voice_input
         self.asr_workers = asr_workers
+        self.recognizer = check_recognizer(recognizer)
         self.realtime_factor = realtime_factor
         self._token = token
         self.calls = CallRegistry()
@@ -339,10 +344,10 @@ class EmbeddedEngine:
         from agentgraph.engine.listener import SpeechListener
 
         if self.asr_workers == 0:
-            return SpeechListener()
+            return SpeechListener(recognizer=self.recognizer)
         from agentgraph.engine.asr.pool import shared_pool
 
-        return SpeechListener(pool=shared_pool(self.asr_workers))
+        return SpeechListener(pool=shared_pool(self.asr_workers), recognizer=self.recognizer)
 
     def _make_policy(self) -> Policy:
         if self.policy == "chat":
