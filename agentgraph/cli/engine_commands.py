@@ -53,10 +53,11 @@ def engine() -> None:
 )
 @click.option(
     "--recognizer",
-    type=click.Choice(["whisper", "sphinx"]),
-    default="whisper",
+    type=click.Choice(["auto", "whisper", "sphinx"]),
+    default="auto",
     show_default=True,
-    help="Speech recognizer: whisper generalises; sphinx is cheaper (session words only).",
+    help="Speech recognizer: whisper generalises; sphinx is cheaper (session words only); "
+    "auto: sphinx for telephone (G.711) audio, whisper otherwise.",
 )
 @click.option(
     "--token",

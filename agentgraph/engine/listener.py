@@ -47,8 +47,8 @@ class SpeechListener:
 
     Args:
         pool: decode in these worker processes; None decodes in this process.
-        recognizer: `whisper` or `sphinx`, unless the session's transcription model
-            names one (`asr.recognizer_for`).
+        recognizer: `auto`, `whisper` or `sphinx`, unless the session's transcription
+            model names one (`asr.recognizer_for`).
     """
 
     def __init__(

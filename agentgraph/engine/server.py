@@ -145,8 +145,9 @@ class EmbeddedEngine:
         voice_input: run VAD and speech recognition on input audio.
         asr_workers: recognizer processes shared by all sessions (None: one per core, up
             to 4; 0: decode inside the server process).
-        recognizer: `whisper` (default) or `sphinx` (cheaper, session vocabulary only);
-            a session's `audio.input.transcription.model` may name either.
+        recognizer: `auto` (default: `sphinx` for G.711 sessions, `whisper` otherwise),
+            `whisper` or `sphinx` (cheaper, session vocabulary only); a session's
+            `audio.input.transcription.model` may name either.
         realtime_factor: how much faster than real time audio deltas are released.
         token: the bearer token clients must present. Required (or AGENTGRAPH_ENGINE_TOKEN)
             when `host` is not a loopback address; on loopback any bearer is accepted.
@@ -163,7 +164,7 @@ class EmbeddedEngine:
         chat_api_key: str | None = None,
         voice_input: bool = True,
         asr_workers: int | None = None,
-        recognizer: str = "whisper",
+        recognizer: str = "auto",
         realtime_factor: float = 4.0,
         token: str | None = None,
     ) -> None:

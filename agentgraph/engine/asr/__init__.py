@@ -26,8 +26,12 @@ __all__ = [
     "session_text",
 ]
 
-RECOGNIZERS = ("whisper", "sphinx")
-DEFAULT_RECOGNIZER = "whisper"
+RECOGNIZERS = ("auto", "whisper", "sphinx")
+#: `auto`: Whisper for wideband audio (microphone, WAV, browser), where it is the more
+#: accurate; the session-vocabulary recognizer for telephone audio (G.711, 8 kHz), where
+#: tiny.en mishears and its decode time caps how many calls one machine answers.
+DEFAULT_RECOGNIZER = "auto"
+_PHONE_FORMATS = ("audio/pcmu", "audio/pcma")
 
 
 class Recognizer(Protocol):
@@ -53,11 +57,14 @@ def recognizer_for(session: dict[str, Any], default: str = DEFAULT_RECOGNIZER) -
         return "sphinx"
     if "whisper" in model:
         return "whisper"
-    return default
+    if default != "auto":
+        return default
+    fmt = ((audio.get("input") or {}).get("format") or {}) if audio else {}
+    return "sphinx" if isinstance(fmt, dict) and fmt.get("type") in _PHONE_FORMATS else "whisper"
 
 
 def make_recognizer(kind: str) -> Recognizer:
-    """A fresh, unconfigured recognizer of `kind`."""
+    """A fresh, unconfigured recognizer of `kind` (`whisper` or `sphinx`)."""
     if check_recognizer(kind) == "sphinx":
         return SphinxRecognizer()
     from agentgraph.engine.asr.whisper import WhisperRecognizer
