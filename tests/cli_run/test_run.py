@@ -97,7 +97,9 @@ def test_wav_input_any_format_fast_with_stereo_recording(tmp_path: Path) -> None
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert "you: (spoke" in result.stdout
+    # the embedded engine always shows what it heard, whatever the graph's transcription
+    heard = [line for line in result.stdout.splitlines() if line.startswith("you: ")]
+    assert heard and "paris" in heard[0].lower() and "(spoke" not in heard[0]
     assert '-> get_weather(city="Paris")' in result.stdout
     assert rms_dbfs(read_wav_pcm16(tmp_path / "reply.wav")) > -35
     run_dir = only_run_dir(tmp_path)
@@ -135,7 +137,10 @@ def test_manual_turns_commit_the_whole_file(tmp_path: Path) -> None:
         .read_text()
         .replace(
             "turn_detection: {type: server_vad, threshold: 0.5, silence_duration_ms: 500}",
-            "turn_detection: none",
+            # Whisper tiny.en hears this clean espeak clip, committed whole, as "But we
+            # haven't even seen it" (a known miss, in the closing note); this test is about
+            # the commit, so it pins the session-vocabulary recognizer.
+            "turn_detection: none\ntranscription: {model: pocketsphinx}",
         )
     )
     speak("What's the weather in Sydney?", tmp_path / "caller.wav")

@@ -100,7 +100,7 @@ async def test_weather_graph_spoken_city_not_in_the_graph(engine: EmbeddedEngine
 async def test_triage_graph_hands_off_to_booking(engine: EmbeddedEngine) -> None:
     call, task = await start(engine, "triage.yaml")
     try:
-        await call.say("I would like to book an appointment", voice="cedar")
+        await call.say("I would like to book an appointment", voice="echo")
         heard = await call.wait("input_transcript_done")
         assert "book" in heard.transcript and "appointment" in heard.transcript
         handoff = await call.wait("handoff")
