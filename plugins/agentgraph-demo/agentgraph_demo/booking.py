@@ -16,8 +16,19 @@ from pathlib import Path
 
 __all__ = ["SLOTS", "book_appointment", "check_availability", "database_path"]
 
-SLOTS = ("08:00", "09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00",
-         "17:00", "17:30")
+SLOTS = (
+    "08:00",
+    "09:00",
+    "10:00",
+    "11:00",
+    "12:00",
+    "13:00",
+    "14:00",
+    "15:00",
+    "16:00",
+    "17:00",
+    "17:30",
+)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS appointments (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -124,5 +135,6 @@ def book_appointment(date: str, time: str, name: str) -> str:
             others = ", ".join(free) if free else "none that day"
             return f"Sorry, {slot} on {day.isoformat()} is already taken. Free times: {others}."
         booking_id = cursor.lastrowid
-    return (f"Booked {name.strip()} on {day.isoformat()} at {slot}. "
-            f"Confirmation number {booking_id}.")
+    return (
+        f"Booked {name.strip()} on {day.isoformat()} at {slot}. Confirmation number {booking_id}."
+    )

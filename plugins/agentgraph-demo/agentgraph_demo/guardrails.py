@@ -28,7 +28,8 @@ def no_medical_advice(context: Any, agent: Any, text: str) -> Any:
     return GuardrailFunctionOutput(
         output_info=(
             "Do not give medical advice; offer an appointment with a dentist instead."
-            if match else None
+            if match
+            else None
         ),
         tripwire_triggered=match is not None,
     )

@@ -42,7 +42,9 @@ def get_weather(city: str) -> str:
     key = _ALIASES.get(key, key)
     if key not in WEATHER:
         known = ", ".join(_title(c) for c in sorted(WEATHER))
-        return (f"Sorry, I don't have the weather for {city.strip() or 'that place'}. "
-                f"I know these cities: {known}.")
+        return (
+            f"Sorry, I don't have the weather for {city.strip() or 'that place'}. "
+            f"I know these cities: {known}."
+        )
     temperature, conditions = WEATHER[key]
     return f"In {_title(key)} it is {temperature} degrees Celsius and {conditions}."
