@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 from agentgraph.audio import AudioFormat
+from agentgraph.protocol.voices import VOICES
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
@@ -22,22 +23,7 @@ __all__ = [
     "turn_detection_defaults",
 ]
 
-VOICE_NAMES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-    # The seed document's voices that gpt-realtime lacks; the engine speaks them too.
-    "fable",
-    "onyx",
-    "nova",
-)
+VOICE_NAMES = VOICES
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful, friendly voice assistant running offline. Keep answers short."
 )

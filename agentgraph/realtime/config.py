@@ -23,6 +23,7 @@ from typing import Any, TypedDict
 
 from agentgraph.audio import AudioFormat
 from agentgraph.errors import AgentGraphError
+from agentgraph.protocol.voices import GA_VOICES, VOICES
 from agentgraph.realtime.greeting import Greeting, GreetingLike, normalize_greeting
 from agentgraph.realtime.guardrails import RealtimeOutputGuardrail
 
@@ -37,22 +38,6 @@ __all__ = [
     "normalize_run_config",
 ]
 
-#: The voices gpt-realtime offers.
-GA_VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
-#: Every voice accepted: gpt-realtime's plus the seed document's fable, onyx and nova
-#: (the embedded engine speaks them; gpt-realtime rejects them).
-VOICES = (*GA_VOICES, "fable", "onyx", "nova")
 #: What semantic_vad takes on gpt-realtime; other keys (the seed writes threshold,
 #: prefix_padding_ms, silence_duration_ms) are dropped with one warning naming them.
 _SEMANTIC_KEYS = frozenset({"type", "eagerness", "create_response", "interrupt_response"})
