@@ -181,8 +181,15 @@ def test_the_active_agent_changes_colour_on_a_handoff(
         "document.querySelector('#graph .agent[data-agent=booking]').classList.contains('active')",
         timeout=TIMEOUT_MS,
     )
+    # the colours swap with the turn (after the 0.2 s fill transition has run)
+    swapped = (
+        "([a, b]) => { const f = n => getComputedStyle(document.querySelector("
+        "`#graph .agent[data-agent=${n}] rect`)).fill;"
+        " return f('triage') === a && f('booking') === b; }"
+    )
+    page.wait_for_function(swapped, arg=[before[1], before[0]], timeout=5000)
     after = (triage_box.evaluate(fill), booking_box.evaluate(fill))
-    assert after == (before[1], before[0])  # the colours swapped with the turn
+    assert after == (before[1], before[0])
     assert page.errors == []
 
 
