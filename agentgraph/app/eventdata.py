@@ -16,6 +16,8 @@ import logging
 import re
 from typing import Any
 
+from agentgraph.spec.secrets import map_strings
+
 __all__ = [
     "display_name",
     "event_to_dict",
@@ -99,16 +101,9 @@ def redact_secrets(text: str, secrets: frozenset[str]) -> str:
 def redact_value(value: Any, secrets: frozenset[str]) -> Any:
     """`value` (str, or dicts/lists of them) with secrets replaced in every string, keys
     included: redact before serialising, so no escaping can hide a secret."""
-    if isinstance(value, str):
-        return redact_secrets(value, secrets) if secrets else value
-    if isinstance(value, dict):
-        return {
-            redact_value(k, secrets) if isinstance(k, str) else k: redact_value(v, secrets)
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [redact_value(v, secrets) for v in value]
-    return value
+    if not secrets:
+        return value
+    return map_strings(value, lambda text: redact_secrets(text, secrets))
 
 
 class _RedactingFilter(logging.Filter):

@@ -16,7 +16,7 @@ garbles URLs (`ws://127.0.0.1:[redacted]/`). A value is a secret when
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "MIN_SECRET_LEN",
     "is_secret_key",
     "is_secret_name",
+    "map_strings",
     "redact_text",
     "redact_values",
     "secret_values",
@@ -68,11 +69,24 @@ def redact_text(text: str, secrets: Collection[str]) -> str:
     return text
 
 
+def map_strings(value: Any, fn: Callable[[str], str]) -> Any:
+    """A copy of a JSON-like value with `fn` applied to every string, dict keys included
+    (lists and tuples both become lists: they serialise alike)."""
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {map_strings(k, fn): map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(v, fn) for v in value]
+    return value
+
+
 def redact_values(value: Any, secrets: Collection[str]) -> Any:
     """A copy of a JSON-like value (dicts, lists, strings, ...) with secrets masked in every
     string, keys included. Redact before serialising, never after."""
     if not secrets:
         return value
+    return map_strings(value, lambda text: redact_text(text, secrets))
     if isinstance(value, str):
         return redact_text(value, secrets)
     if isinstance(value, dict):
